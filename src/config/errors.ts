@@ -1,0 +1,34 @@
+/**
+ * Configuration errors, one per wrong field, each named by its path and Kong's text.
+ *
+ * Paths: record fields are joined with `.` (`config.queue.max_batch_size`); array elements
+ * are `[i]` with a **0-based** index (`config.propagation.extract[2]` is the third element,
+ * `config.static_tags[0].name`). Kong itself returns nested error tables keyed by 1-based
+ * Lua indexes (flattened by its declarative loader as `config.propagation.extract.3`); the
+ * bracket form is what a JS or YAML user counts, so it is used here.
+ */
+
+/** One wrong field: where and what, in Kong's words. */
+export interface ConfigIssue {
+  readonly path: string;
+  readonly reason: string;
+}
+
+/**
+ * Thrown by `validateConfig`. `path` / `reason` are the first issue; `errors` lists all of
+ * them; `message` has one `<path>: <reason>` line per issue.
+ */
+export class ConfigError extends Error {
+  readonly path: string;
+  readonly reason: string;
+  readonly errors: readonly ConfigIssue[];
+
+  constructor(errors: readonly ConfigIssue[]) {
+    if (errors.length === 0) throw new TypeError('ConfigError needs at least one issue');
+    super(errors.map((e) => `${e.path}: ${e.reason}`).join('\n'));
+    this.name = 'ConfigError';
+    this.path = errors[0].path;
+    this.reason = errors[0].reason;
+    this.errors = Object.freeze(errors.map((e) => Object.freeze({ path: e.path, reason: e.reason })));
+  }
+}

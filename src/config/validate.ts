@@ -1,0 +1,310 @@
+/**
+ * Validation of the zipkin `config` record the way Kong's schema library does it
+ * (`kong/db/schema/init.lua`): same types, defaults, checks, check order and texts.
+ *
+ * Per field, as Kong: the type check first, then `not_one_of`, `one_of`, `between`, the
+ * implicit "strings are non-empty" rule (`length must be at least 1`), then the custom
+ * validator; only the first failing check is reported. Array elements are all checked
+ * and the array's own check runs only when every element passed. Every wrong field is
+ * reported, not just the first.
+ *
+ * Where this differs from Kong, on purpose:
+ * - `null` is treated like an absent key: it takes the default, and is `required field
+ *   missing` only where there is no default (`propagation.default_format`, static tag
+ *   fields, array elements). Kong rejects `null` on its required fields and stores `null`
+ *   for optional ones (e.g. `sample_ratio: null`), which then breaks at run time.
+ * - `NaN` is `expected a number` (Kong's `between` lets it through).
+ * - `http_endpoint` must also parse with Node's `URL` (`could not parse url. Invalid URL`);
+ *   Kong accepts such a URL and fails on every send.
+ * - An empty object is not an empty array (Lua cannot tell them apart).
+ */
+import { PROPAGATION_DEFAULTS, PROTECTED_TAGS, QUEUE_DEFAULTS, TIMEOUT_MAX, ZIPKIN_DEFAULTS } from './defaults';
+import { ConfigError, type ConfigIssue } from './errors';
+import { EXTRACT_FORMATS, INJECT_FORMATS, type ZipkinConfig } from './types';
+
+// Kong's texts (`validation_errors` in kong/db/schema/init.lua).
+const REQUIRED = 'required field missing';
+const UNKNOWN = 'unknown field';
+const LEN_MIN_1 = 'length must be at least 1';
+
+interface StringSpec {
+  readonly type: 'string';
+  readonly required?: boolean;
+  readonly default?: string;
+  readonly oneOf?: readonly string[];
+  readonly notOneOf?: readonly string[];
+  /** Kong's `custom_validator`: an error text, or undefined when the value is fine. */
+  readonly check?: (value: string) => string | undefined;
+}
+
+interface NumberSpec {
+  readonly type: 'number' | 'integer';
+  readonly required?: boolean;
+  readonly default?: number;
+  readonly oneOf?: readonly number[];
+  readonly between?: readonly [number, number];
+}
+
+interface BooleanSpec {
+  readonly type: 'boolean';
+  readonly required?: boolean;
+  readonly default?: boolean;
+}
+
+interface ArraySpec {
+  readonly type: 'array';
+  readonly required?: boolean;
+  readonly elements: FieldSpec;
+  readonly check?: (value: readonly unknown[]) => string | undefined;
+}
+
+interface RecordSpec {
+  readonly type: 'record';
+  /** Kong makes every nested record of a plugin schema required: absent means "all defaults". */
+  readonly required?: boolean;
+  /** Used instead of `{}` when the record is absent (then validated like user input). */
+  readonly default?: Readonly<Record<string, unknown>>;
+  readonly fields: ReadonlyMap<string, FieldSpec>;
+}
+
+type FieldSpec = StringSpec | NumberSpec | BooleanSpec | ArraySpec | RecordSpec;
+
+/** Marks a value that failed; its issues are already recorded. */
+const INVALID: unique symbol = Symbol('invalid');
+type Result = unknown;
+
+// Lua `%w` is ASCII alphanumeric; this is luasocket's `url.parse` scheme pattern.
+const URL_SCHEME_RE = /^[A-Za-z0-9][A-Za-z0-9+\-.]*:/;
+const URL_PORT_RE = /:[^:\]]*$/;
+// kong.tools.http validate_header_name: `^[a-zA-Z0-9-_]+$`.
+const HEADER_NAME_RE = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * Kong's `typedefs.url` check: luasocket's `url.parse` must find a host (checked first)
+ * and a scheme. Then Node's `URL` must accept it, since that is what the sender uses.
+ */
+function checkUrl(url: string): string | undefined {
+  const scheme = URL_SCHEME_RE.exec(url);
+  const rest = scheme === null ? url : url.slice(scheme[0].length);
+  let host = '';
+  if (rest.startsWith('//')) {
+    const end = rest.indexOf('/', 2);
+    let authority = end === -1 ? rest.slice(2) : rest.slice(2, end);
+    const at = authority.indexOf('@');
+    if (at !== -1) authority = authority.slice(at + 1);
+    host = authority.replace(URL_PORT_RE, '');
+  }
+  if (host === '') return 'missing host in url';
+  if (scheme === null) return 'missing scheme in url';
+  try {
+    new URL(url);
+  } catch {
+    return 'could not parse url. Invalid URL';
+  }
+  return undefined;
+}
+
+function checkHeaderName(name: string): string | undefined {
+  // The empty name never gets here: Kong's implicit `length must be at least 1` runs first.
+  if (HEADER_NAME_RE.test(name)) return undefined;
+  return `bad header name '${name}', allowed characters are A-Z, a-z, 0-9, '_', and '-'`;
+}
+
+function checkStaticTags(tags: readonly unknown[]): string | undefined {
+  const seen = new Set<string>();
+  for (const tag of tags) {
+    const name = (tag as { name: string }).name;
+    if (seen.has(name)) return `repeated tags are not allowed: ${name}`;
+    seen.add(name);
+  }
+  return undefined;
+}
+
+function record(fields: ReadonlyArray<readonly [string, FieldSpec]>, extra: Omit<RecordSpec, 'type' | 'fields'> = {}): RecordSpec {
+  return { type: 'record', fields: new Map(fields), ...extra };
+}
+
+// Kong's one_of lists, in Kong's order, since the order shows in the error text.
+const HEADER_TYPE_VALUES = ['preserve', 'ignore', 'b3', 'b3-single', 'w3c', 'jaeger', 'ot', 'aws', 'datadog', 'gcp', 'instana'];
+const DEFAULT_HEADER_TYPE_VALUES = ['b3', 'b3-single', 'w3c', 'jaeger', 'ot', 'aws', 'datadog', 'gcp', 'instana'];
+// Kong builds these from a hash (`pairs`), so its order is LuaJIT's; this is the declaration order.
+const INJECT_VALUES = ['preserve', ...INJECT_FORMATS];
+
+const D = ZIPKIN_DEFAULTS;
+const Q = QUEUE_DEFAULTS;
+
+const QUEUE_SCHEMA = record(
+  [
+    ['max_batch_size', { type: 'integer', default: Q.max_batch_size, between: [1, 1000000] }],
+    ['max_coalescing_delay', { type: 'number', default: Q.max_coalescing_delay, between: [0, 3600] }],
+    ['max_entries', { type: 'integer', default: Q.max_entries, between: [1, 1000000] }],
+    ['max_bytes', { type: 'integer' }],
+    ['max_retry_time', { type: 'number', default: Q.max_retry_time }],
+    ['initial_retry_delay', { type: 'number', default: Q.initial_retry_delay, between: [0.001, 1000000] }],
+    ['max_retry_delay', { type: 'number', default: Q.max_retry_delay, between: [0.001, 1000000] }],
+    ['concurrency_limit', { type: 'integer', default: Q.concurrency_limit, oneOf: [-1, 1] }],
+  ],
+  { required: true },
+);
+
+const PROPAGATION_SCHEMA = record(
+  [
+    ['extract', { type: 'array', elements: { type: 'string', oneOf: EXTRACT_FORMATS } }],
+    ['clear', { type: 'array', elements: { type: 'string', check: checkHeaderName } }],
+    ['inject', { type: 'array', elements: { type: 'string', oneOf: INJECT_VALUES } }],
+    ['default_format', { type: 'string', required: true, oneOf: INJECT_FORMATS }],
+  ],
+  { required: true, default: { default_format: PROPAGATION_DEFAULTS.default_format } },
+);
+
+const STATIC_TAG_SCHEMA = record([
+  ['name', { type: 'string', required: true, notOneOf: PROTECTED_TAGS }],
+  ['value', { type: 'string', required: true }],
+]);
+
+const TIMEOUT_RANGE = [0, TIMEOUT_MAX] as const;
+
+const CONFIG_SCHEMA = record(
+  [
+    ['local_service_name', { type: 'string', required: true, default: D.local_service_name }],
+    ['http_endpoint', { type: 'string', check: checkUrl }],
+    ['sample_ratio', { type: 'number', default: D.sample_ratio, between: [0, 1] }],
+    ['default_service_name', { type: 'string' }],
+    ['include_credential', { type: 'boolean', required: true, default: D.include_credential }],
+    ['traceid_byte_count', { type: 'integer', required: true, default: D.traceid_byte_count, oneOf: [8, 16] }],
+    ['header_type', { type: 'string', required: true, default: D.header_type, oneOf: HEADER_TYPE_VALUES }],
+    [
+      'default_header_type',
+      { type: 'string', required: true, default: D.default_header_type, oneOf: DEFAULT_HEADER_TYPE_VALUES },
+    ],
+    ['tags_header', { type: 'string', required: true, default: D.tags_header }],
+    ['static_tags', { type: 'array', elements: STATIC_TAG_SCHEMA, check: checkStaticTags }],
+    ['http_span_name', { type: 'string', required: true, default: D.http_span_name, oneOf: ['method', 'method_path'] }],
+    ['connect_timeout', { type: 'integer', default: D.connect_timeout, between: TIMEOUT_RANGE }],
+    ['send_timeout', { type: 'integer', default: D.send_timeout, between: TIMEOUT_RANGE }],
+    ['read_timeout', { type: 'integer', default: D.read_timeout, between: TIMEOUT_RANGE }],
+    ['http_response_header_for_traceid', { type: 'string' }],
+    [
+      'phase_duration_flavor',
+      { type: 'string', required: true, default: D.phase_duration_flavor, oneOf: ['annotations', 'tags'] },
+    ],
+    ['queue', QUEUE_SCHEMA],
+    ['propagation', PROPAGATION_SCHEMA],
+  ],
+  { required: true },
+);
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** An absent (or null) field: its default, an expanded record, null, or `required field missing`. */
+function absent(spec: FieldSpec, path: string, issues: ConfigIssue[]): Result {
+  if (spec.type === 'record') {
+    if (spec.default !== undefined) return checkRecord(spec, spec.default, path, issues);
+    if (spec.required === true) return checkRecord(spec, {}, path, issues);
+    return null;
+  }
+  if (spec.type !== 'array' && spec.default !== undefined) return spec.default;
+  if (spec.required === true) {
+    issues.push({ path, reason: REQUIRED });
+    return INVALID;
+  }
+  return null;
+}
+
+function fail(issues: ConfigIssue[], path: string, reason: string): typeof INVALID {
+  issues.push({ path, reason });
+  return INVALID;
+}
+
+/** Kong formats `between` bounds with `%d`, which truncates (0.001 shows as 0). */
+function betweenText(lo: number, hi: number): string {
+  return `value should be between ${Math.trunc(lo)} and ${Math.trunc(hi)}`;
+}
+
+function checkValue(spec: FieldSpec, value: unknown, path: string, issues: ConfigIssue[]): Result {
+  switch (spec.type) {
+    case 'string': {
+      if (typeof value !== 'string') return fail(issues, path, 'expected a string');
+      if (spec.notOneOf?.includes(value)) return fail(issues, path, `must not be one of: ${spec.notOneOf.join(', ')}`);
+      if (spec.oneOf !== undefined && !spec.oneOf.includes(value)) {
+        return fail(issues, path, `expected one of: ${spec.oneOf.join(', ')}`);
+      }
+      if (value === '') return fail(issues, path, LEN_MIN_1);
+      const err = spec.check?.(value);
+      return err === undefined ? value : fail(issues, path, err);
+    }
+    case 'number':
+    case 'integer': {
+      if (typeof value !== 'number' || Number.isNaN(value)) return fail(issues, path, 'expected a number');
+      if (spec.type === 'integer' && !Number.isInteger(value)) return fail(issues, path, 'expected an integer');
+      if (spec.oneOf !== undefined && !spec.oneOf.includes(value)) {
+        return fail(issues, path, `expected one of: ${spec.oneOf.join(', ')}`);
+      }
+      if (spec.between !== undefined && (value < spec.between[0] || value > spec.between[1])) {
+        return fail(issues, path, betweenText(spec.between[0], spec.between[1]));
+      }
+      return value;
+    }
+    case 'boolean':
+      return typeof value === 'boolean' ? value : fail(issues, path, 'expected a boolean');
+    case 'array': {
+      if (!Array.isArray(value)) return fail(issues, path, 'expected an array');
+      const out: unknown[] = new Array<unknown>(value.length);
+      let ok = true;
+      for (let i = 0; i < value.length; i++) {
+        const element: unknown = value[i];
+        const itemPath = `${path}[${i}]`;
+        // Kong marks array elements required: a null element is an error, never a default.
+        const r = element == null ? fail(issues, itemPath, REQUIRED) : checkValue(spec.elements, element, itemPath, issues);
+        if (r === INVALID) ok = false;
+        else out[i] = r;
+      }
+      if (!ok) return INVALID;
+      const err = spec.check?.(out);
+      return err === undefined ? Object.freeze(out) : fail(issues, path, err);
+    }
+    case 'record':
+      return isRecord(value) ? checkRecord(spec, value, path, issues) : fail(issues, path, 'expected a record');
+  }
+}
+
+function checkRecord(spec: RecordSpec, input: Readonly<Record<string, unknown>>, path: string, issues: ConfigIssue[]): Result {
+  const out: Record<string, unknown> = {};
+  let ok = true;
+  for (const [name, field] of spec.fields) {
+    const value = Object.hasOwn(input, name) ? input[name] : undefined;
+    const fieldPath = `${path}.${name}`;
+    const r = value == null ? absent(field, fieldPath, issues) : checkValue(field, value, fieldPath, issues);
+    if (r === INVALID) ok = false;
+    else out[name] = r;
+  }
+  for (const key of Object.keys(input)) {
+    if (!spec.fields.has(key)) {
+      fail(issues, `${path}.${key}`, UNKNOWN);
+      ok = false;
+    }
+  }
+  return ok ? Object.freeze(out) : INVALID;
+}
+
+export interface ValidateOptions {
+  /** Path of the record in error texts; `config` by default (Kong's field name). */
+  path?: string;
+}
+
+/**
+ * Validates a Kong zipkin `config` object (snake_case, as in decK files) and returns a
+ * new, deeply frozen record with every default filled in. The input is not modified.
+ * Throws `ConfigError` listing every wrong field.
+ */
+export function validateConfig(input: unknown, options: ValidateOptions = {}): ZipkinConfig {
+  const path = options.path ?? 'config';
+  const issues: ConfigIssue[] = [];
+  const result = input == null ? absent(CONFIG_SCHEMA, path, issues) : checkValue(CONFIG_SCHEMA, input, path, issues);
+  if (issues.length > 0 || result === INVALID) throw new ConfigError(issues);
+  return result as ZipkinConfig;
+}
