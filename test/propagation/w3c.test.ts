@@ -1,0 +1,165 @@
+import type { Logger } from '../../src/logger';
+import type { HeaderWriter, InjectContext, RequestHeaders } from '../../src/propagation/context';
+import { w3cExtractor, w3cInjector } from '../../src/propagation/w3c';
+
+function recordingLogger(): { log: Logger; warnings: string[]; others: string[] } {
+  const warnings: string[] = [];
+  const others: string[] = [];
+  return {
+    warnings,
+    others,
+    log: {
+      debug: (m) => others.push(`debug ${m}`),
+      info: (m) => others.push(`info ${m}`),
+      warn: (m) => warnings.push(m),
+      error: (m) => others.push(`error ${m}`),
+    },
+  };
+}
+
+function extract(headers: RequestHeaders) {
+  const rec = recordingLogger();
+  const ctx = w3cExtractor.extract(headers, rec.log);
+  expect(rec.others).toEqual([]);
+  return { ctx, warnings: rec.warnings };
+}
+
+function inject(ctx: InjectContext): { headers: Record<string, string>; logId: string } {
+  const headers: Record<string, string> = {};
+  const writer: HeaderWriter = {
+    set: (name, value) => {
+      headers[name] = value;
+    },
+    remove: (name) => {
+      delete headers[name];
+    },
+  };
+  const logId = w3cInjector.inject(ctx, writer);
+  return { headers, logId };
+}
+
+const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+const SPAN = '00f067aa0ba902b7';
+
+describe('w3c extractor', () => {
+  test('trigger is traceparent only (tracestate belongs to b3)', () => {
+    expect(w3cExtractor.triggers).toEqual(['traceparent']);
+  });
+
+  test('valid sampled traceparent', () => {
+    const { ctx, warnings } = extract({ traceparent: `00-${TRACE}-${SPAN}-01` });
+    expect(ctx).toEqual({ traceId: TRACE, spanId: SPAN, shouldSample: true, w3cFlags: 1 });
+    expect(ctx?.parentId).toBeUndefined();
+    expect(ctx?.reuseSpanId).toBeUndefined();
+    expect(warnings).toEqual([]);
+  });
+
+  test.each([
+    ['00', false, 0],
+    ['01', true, 1],
+    ['02', false, 2],
+    ['03', true, 3],
+    ['ff', true, 255],
+    ['FE', false, 254],
+  ])('flags %s → sampled %s, w3cFlags %d', (flags, sampled, number) => {
+    const { ctx, warnings } = extract({ traceparent: `00-${TRACE}-${SPAN}-${flags}` });
+    expect(ctx).toEqual({ traceId: TRACE, spanId: SPAN, shouldSample: sampled, w3cFlags: number });
+    expect(warnings).toEqual([]);
+  });
+
+  test('upper-case hex is accepted and lowercased', () => {
+    const { ctx, warnings } = extract({ traceparent: `00-${TRACE.toUpperCase()}-${SPAN.toUpperCase()}-01` });
+    expect(ctx).toEqual({ traceId: TRACE, spanId: SPAN, shouldSample: true, w3cFlags: 1 });
+    expect(warnings).toEqual([]);
+  });
+
+  test('tracestate is not read', () => {
+    const { ctx } = extract({ traceparent: `00-${TRACE}-${SPAN}-01`, tracestate: 'b3=1,congo=t61' });
+    expect(ctx).toEqual({ traceId: TRACE, spanId: SPAN, shouldSample: true, w3cFlags: 1 });
+  });
+
+  test.each([
+    ['a repeated header (array)', [`00-${TRACE}-${SPAN}-01`, `00-${TRACE}-${SPAN}-00`]],
+    ['an empty value', ''],
+    ['an absent header', undefined],
+  ])('%s is ignored silently (Kong requires a non-empty string)', (_name, value) => {
+    const { ctx, warnings } = extract({ traceparent: value });
+    expect(ctx).toBeUndefined();
+    expect(warnings).toEqual([]);
+  });
+
+  const INVALID_HEADER = 'invalid W3C traceparent header; ignoring.';
+  const INVALID_VERSION = 'invalid W3C Trace Context version; ignoring.';
+  const INVALID_TRACE = 'invalid W3C trace context trace ID; ignoring.';
+  const INVALID_PARENT = 'invalid W3C trace context parent ID; ignoring.';
+  const INVALID_FLAGS = 'invalid W3C trace context flags; ignoring.';
+
+  test.each([
+    ['garbage', 'not a traceparent', INVALID_HEADER],
+    ['three fields', `00-${TRACE}-${SPAN}`, INVALID_HEADER],
+    ['a fifth field', `00-${TRACE}-${SPAN}-01-extra`, INVALID_HEADER],
+    ['a fifth hex field', `00-${TRACE}-${SPAN}-01-00`, INVALID_HEADER],
+    ['a non-hex character', `00-${TRACE.slice(0, 31)}g-${SPAN}-01`, INVALID_HEADER],
+    ['an empty group', `00--${SPAN}-01`, INVALID_HEADER],
+    ['a leading space', ` 00-${TRACE}-${SPAN}-01`, INVALID_HEADER],
+    ['a trailing space', `00-${TRACE}-${SPAN}-01 `, INVALID_HEADER],
+    ['a trailing newline', `00-${TRACE}-${SPAN}-01\n`, INVALID_HEADER],
+    ['underscores', `00_${TRACE}_${SPAN}_01`, INVALID_HEADER],
+    ['version 01', `01-${TRACE}-${SPAN}-01`, INVALID_VERSION],
+    ['version ff', `ff-${TRACE}-${SPAN}-01`, INVALID_VERSION],
+    ['a one-digit version', `0-${TRACE}-${SPAN}-01`, INVALID_VERSION],
+    ['a three-digit version', `000-${TRACE}-${SPAN}-01`, INVALID_VERSION],
+    ['a bad version before a bad trace id', `01-${'0'.repeat(32)}-${SPAN}-01`, INVALID_VERSION],
+    ['a 31-character trace id', `00-${TRACE.slice(1)}-${SPAN}-01`, INVALID_TRACE],
+    ['a 33-character trace id', `00-0${TRACE}-${SPAN}-01`, INVALID_TRACE],
+    ['a 64-bit (16-character) trace id', `00-${TRACE.slice(16)}-${SPAN}-01`, INVALID_TRACE],
+    ['an all-zero trace id', `00-${'0'.repeat(32)}-${SPAN}-01`, INVALID_TRACE],
+    ['a bad trace id before a bad parent', `00-${'0'.repeat(32)}-${'0'.repeat(16)}-01`, INVALID_TRACE],
+    ['a 15-character parent id', `00-${TRACE}-${SPAN.slice(1)}-01`, INVALID_PARENT],
+    ['a 17-character parent id', `00-${TRACE}-0${SPAN}-01`, INVALID_PARENT],
+    ['a 32-character parent id', `00-${TRACE}-${TRACE}-01`, INVALID_PARENT],
+    ['an all-zero parent id', `00-${TRACE}-${'0'.repeat(16)}-01`, INVALID_PARENT],
+    ['a one-digit flags field', `00-${TRACE}-${SPAN}-1`, INVALID_FLAGS],
+    ['a three-digit flags field', `00-${TRACE}-${SPAN}-001`, INVALID_FLAGS],
+  ])('rejects %s with its warning', (_name, value, warning) => {
+    const { ctx, warnings } = extract({ traceparent: value });
+    expect(ctx).toBeUndefined();
+    expect(warnings).toEqual([warning]);
+  });
+});
+
+describe('w3c injector', () => {
+  test('shape: 16-byte trace ids only, needs trace and span, log key w3c', () => {
+    expect(w3cInjector.sizes).toEqual([16]);
+    expect(w3cInjector.requires).toEqual(['traceId', 'spanId']);
+    expect(w3cInjector.logKey).toBe('w3c');
+  });
+
+  test.each([
+    [true, '01'],
+    [false, '00'],
+    [undefined, '00'],
+  ])('shouldSample %s → flags %s', (shouldSample, flags) => {
+    const { headers, logId } = inject({ traceId: TRACE, spanId: SPAN, parentId: 'a'.repeat(16), shouldSample });
+    expect(headers).toEqual({ traceparent: `00-${TRACE}-${SPAN}-${flags}` });
+    expect(logId).toBe(TRACE);
+  });
+
+  test('a padded 64-bit trace id (as the engine resizes it) is written at 32 characters', () => {
+    const padded = '0'.repeat(16) + 'a3ce929d0e0e4736';
+    const { headers, logId } = inject({ traceId: padded, spanId: SPAN, shouldSample: true });
+    expect(headers).toEqual({ traceparent: `00-${padded}-${SPAN}-01` });
+    expect(logId).toBe(padded);
+  });
+
+  test('the b3 debug flag, parent and baggage are not written', () => {
+    const { headers } = inject({ traceId: TRACE, spanId: SPAN, parentId: SPAN, flags: '1', baggage: { k: 'v' } });
+    expect(headers).toEqual({ traceparent: `00-${TRACE}-${SPAN}-00` });
+  });
+
+  test('extract → inject round trip keeps ids and the sampled bit', () => {
+    const { ctx } = extract({ traceparent: `00-${TRACE}-${SPAN}-01` });
+    const { headers } = inject({ traceId: ctx?.traceId, spanId: ctx?.spanId, shouldSample: ctx?.shouldSample });
+    expect(headers.traceparent).toBe(`00-${TRACE}-${SPAN}-01`);
+  });
+});
