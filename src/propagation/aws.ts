@@ -1,0 +1,103 @@
+/**
+ * AWS X-Ray `x-amzn-trace-id` (§4.3 aws, §4.5), e.g.
+ * `Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1`.
+ */
+import type { Logger } from '../logger';
+import type { FormatExtractor, FormatInjector, HeaderWriter, InjectContext, RequestHeaders, TraceContext } from './context';
+import { firstHeader } from './context';
+
+// Kong checks length 35, the pattern `^(%x+)%-(%x+)%-(%x+)$`, version `1` and part lengths
+// 8 and 24: together exactly this. Either hex case.
+const ROOT_RE = /^1-([0-9a-fA-F]{8})-([0-9a-fA-F]{24})$/;
+const PARENT_RE = /^[0-9a-fA-F]{16}$/;
+
+/** Kong's `strip`: trims space and \t \n \v \f \r only (not JS's Unicode whitespace). */
+function strip(s: string, start: number, end: number): string {
+  while (start < end && isSpace(s.charCodeAt(start))) start++;
+  while (end > start && isSpace(s.charCodeAt(end - 1))) end--;
+  return s.slice(start, end);
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+export const awsExtractor: FormatExtractor = {
+  triggers: ['x-amzn-trace-id'],
+  extract(headers: RequestHeaders, log: Logger): TraceContext | undefined {
+    // Kong requires a string; a repeated header counts as its first value here.
+    const header = firstHeader(headers['x-amzn-trace-id']);
+    if (header === undefined) return undefined;
+
+    let traceId: string | undefined;
+    let spanId: string | undefined;
+    let shouldSample: boolean | undefined;
+    const n = header.length;
+    let pos = 0;
+    // Walk the `;`-separated items in place instead of splitting (no arrays per request).
+    while (pos <= n) {
+      let end = header.indexOf(';', pos);
+      if (end === -1) end = n;
+      // Kong splits an item on every `=` and takes fields 1 and 2, so the value stops at a
+      // second `=` (`Sampled=1=x` reads `1`). No `=` at all gives an empty value.
+      let keyEnd = end;
+      let value = '';
+      const eq = header.indexOf('=', pos);
+      if (eq !== -1 && eq < end) {
+        keyEnd = eq;
+        const eq2 = header.indexOf('=', eq + 1);
+        value = strip(header, eq + 1, eq2 !== -1 && eq2 < end ? eq2 : end);
+      }
+      const key = strip(header, pos, keyEnd);
+      pos = end + 1;
+
+      // Keys are case-sensitive, unknown ones ignored, order irrelevant, a repeat overrides.
+      if (key === 'Root') {
+        const m = ROOT_RE.exec(value);
+        if (m === null) {
+          log.warn('invalid aws header trace id; ignoring.');
+          return undefined;
+        }
+        traceId = (m[1] + m[2]).toLowerCase();
+      } else if (key === 'Parent') {
+        // Kong checks only the length; requiring hex too is deliberate difference 6.
+        if (!PARENT_RE.test(value)) {
+          log.warn('invalid aws header parent id; ignoring.');
+          return undefined;
+        }
+        // X-Ray's "Parent" is the caller's span, which Kong calls span_id.
+        spanId = value.toLowerCase();
+      } else if (key === 'Sampled') {
+        if (value !== '0' && value !== '1') {
+          log.warn('invalid aws header sampled flag; ignoring.');
+          return undefined;
+        }
+        shouldSample = value === '1';
+      }
+    }
+
+    // Without `Root` the context still carries the parent and the flag (§4.2 quirk).
+    if (traceId === undefined && spanId === undefined && shouldSample === undefined) return undefined;
+    const ctx: TraceContext = {};
+    if (traceId !== undefined) ctx.traceId = traceId;
+    if (spanId !== undefined) ctx.spanId = spanId;
+    if (shouldSample !== undefined) ctx.shouldSample = shouldSample;
+    return ctx;
+  },
+};
+
+export const awsInjector: FormatInjector = {
+  sizes: [16],
+  requires: ['traceId', 'spanId'],
+  logKey: 'aws',
+  inject(ctx: InjectContext, headers: HeaderWriter): string {
+    const traceId = ctx.traceId ?? '';
+    // The engine checks `requires`; the guard only keeps a direct caller from writing junk.
+    if (ctx.traceId === undefined || ctx.spanId === undefined) return traceId;
+    headers.set(
+      'x-amzn-trace-id',
+      `Root=1-${traceId.slice(0, 8)}-${traceId.slice(8)};Parent=${ctx.spanId};Sampled=${ctx.shouldSample === true ? '1' : '0'}`,
+    );
+    return traceId;
+  },
+};
