@@ -1,0 +1,133 @@
+import {
+  ROOT_CONTEXT,
+  defaultTextMapGetter,
+  defaultTextMapSetter,
+  propagation,
+  trace,
+  TraceFlags,
+} from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
+import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { createPropagator, getExtracted } from '../../src/propagation';
+import { recordingLogger } from '../support/recording-logger';
+
+const T32 = '0af7651916cd43dd8448eb211c80319c';
+const S = 'b7ad6b7169203331';
+
+const tracer = new BasicTracerProvider().getTracer('test');
+
+function extract(p: ReturnType<typeof createPropagator>, headers: Record<string, string>) {
+  return p.extract(ROOT_CONTEXT, headers, defaultTextMapGetter);
+}
+
+describe('createPropagator as an OTel TextMapPropagator', () => {
+  test('extracts a remote span context that OTel tracers continue', () => {
+    const p = createPropagator({ extract: ['w3c'], inject: ['w3c'], default_format: 'w3c' });
+    const ctx = extract(p, { traceparent: `00-${T32}-${S}-01` });
+    expect(trace.getSpanContext(ctx)).toEqual({ traceId: T32, spanId: S, traceFlags: TraceFlags.SAMPLED, isRemote: true });
+    expect(getExtracted(ctx)?.format).toBe('w3c');
+  });
+
+  test('a child span is injected with the incoming span as parent (b3 single header preserved)', () => {
+    const p = createPropagator({ extract: ['b3', 'w3c'], inject: ['preserve'], default_format: 'w3c' });
+    const ctx = extract(p, { b3: `${T32}-${S}-1` });
+    const span = tracer.startSpan('child', {}, ctx);
+    const out: Record<string, string> = {};
+    const ids = p.injectWithLogIds(trace.setSpan(ctx, span), out, defaultTextMapSetter);
+    expect(out).toEqual({ b3: `${T32}-${span.spanContext().spanId}-1-${S}` });
+    expect(ids).toEqual({ b3: T32 });
+    span.end();
+  });
+
+  test('an unsampled child span propagates an explicit not-sampled flag (DESIGN difference 2)', () => {
+    const p = createPropagator({ extract: ['w3c'], inject: ['preserve', 'datadog'], default_format: 'w3c' });
+    const ctx = extract(p, { traceparent: `00-${T32}-${S}-00` });
+    const span = tracer.startSpan('child', {}, ctx);
+    const out: Record<string, string> = {};
+    propagation.setGlobalPropagator(p);
+    try {
+      propagation.inject(trace.setSpan(ctx, span), out);
+    } finally {
+      propagation.disable();
+    }
+    expect(out.traceparent).toBe(`00-${T32}-${span.spanContext().spanId}-00`);
+    expect(out['x-datadog-sampling-priority']).toBe('0');
+    expect(out['x-datadog-trace-id']).toBe(BigInt('0x8448eb211c80319c').toString());
+  });
+
+  test('forwarding the extracted context without a new span keeps Kong fields (64-bit width, no decision)', () => {
+    const p = createPropagator({ extract: ['b3'], inject: ['preserve'], default_format: 'b3' });
+    const ctx = extract(p, { 'x-b3-traceid': '8448eb211c80319c', 'x-b3-spanid': S });
+    const out: Record<string, string> = {};
+    p.inject(ctx, out, defaultTextMapSetter);
+    // Kong's b3 injector writes a nil decision as 0.
+    expect(out).toEqual({ 'x-b3-traceid': '8448eb211c80319c', 'x-b3-spanid': S, 'x-b3-sampled': '0' });
+  });
+
+  test('jaeger baggage becomes OTel baggage and is injected back escaped', () => {
+    const p = createPropagator({ extract: ['jaeger'], inject: ['jaeger'], default_format: 'jaeger' });
+    const ctx = extract(p, { 'uber-trace-id': `${T32}:${S}:0:1`, 'uberctx-user': 'a%20b' });
+    expect(propagation.getBaggage(ctx)?.getEntry('user')?.value).toBe('a b');
+    const span = tracer.startSpan('child', {}, ctx);
+    const out: Record<string, string> = {};
+    p.inject(trace.setSpan(ctx, span), out, defaultTextMapSetter);
+    expect(out['uberctx-user']).toBe('a%20b');
+    expect(out['uber-trace-id']).toBe(`${T32}:${span.spanContext().spanId}:${S}:01`);
+  });
+
+  test('clear removes headers from a plain carrier case-insensitively and from a ClientRequest-like carrier', () => {
+    const p = createPropagator({ extract: ['w3c'], inject: ['w3c'], clear: ['x-debug'], default_format: 'w3c' });
+    const ctx = extract(p, { traceparent: `00-${T32}-${S}-01` });
+    const plain: Record<string, string> = { 'X-Debug': '1', keep: 'yes' };
+    p.inject(ctx, plain, defaultTextMapSetter);
+    expect(plain).toEqual({ keep: 'yes', traceparent: `00-${T32}-${S}-01` });
+
+    const removed: string[] = [];
+    const req = { removeHeader: (n: string) => void removed.push(n) };
+    p.inject(ctx, req, { set: () => undefined });
+    expect(removed).toEqual(['x-debug']);
+  });
+
+  test('a suppressed-tracing context injects nothing', () => {
+    const p = createPropagator({ extract: ['w3c'], inject: ['w3c'], default_format: 'w3c' });
+    const ctx = extract(p, { traceparent: `00-${T32}-${S}-01` });
+    const out: Record<string, string> = {};
+    p.inject(suppressTracing(ctx), out, defaultTextMapSetter);
+    expect(out).toEqual({});
+  });
+
+  test('mixed-case carrier keys are read through the getter', () => {
+    const p = createPropagator({ extract: ['w3c'], inject: [], default_format: 'w3c' });
+    const ctx = extract(p, { TraceParent: `00-${T32}-${S}-01` });
+    expect(trace.getSpanContext(ctx)?.traceId).toBe(T32);
+  });
+
+  test('malformed headers are ignored with Kong\'s warning and leave the context unchanged', () => {
+    const log = recordingLogger();
+    const p = createPropagator({ extract: ['w3c'], inject: ['w3c'], default_format: 'w3c' }, { logger: log });
+    const ctx = extract(p, { traceparent: `01-${T32}-${S}-01` });
+    expect(ctx).toBe(ROOT_CONTEXT);
+    expect(log.warnings).toEqual(['invalid W3C Trace Context version; ignoring.']);
+  });
+
+  test('with no extract/inject/clear, the legacy order and preserve apply, defaulting to the given format', () => {
+    const p = createPropagator({ default_format: 'w3c' });
+    const span = tracer.startSpan('root');
+    const out: Record<string, string> = {};
+    p.inject(trace.setSpan(ROOT_CONTEXT, span), out, defaultTextMapSetter);
+    expect(Object.keys(out)).toEqual(['traceparent']);
+    const ctx = extract(p, { 'x-b3-traceid': T32, 'x-b3-spanid': S, traceparent: `00-${T32}-${'1'.repeat(16)}-01` });
+    expect(getExtracted(ctx)?.format).toBe('b3');
+  });
+
+  test('fields() lists the headers the configured injectors write', () => {
+    const p = createPropagator({ extract: [], inject: ['w3c', 'aws'], default_format: 'w3c' });
+    expect(p.fields()).toEqual(['traceparent', 'x-amzn-trace-id']);
+  });
+
+  test('an invalid record fails with the field path and Kong\'s text', () => {
+    expect(() => createPropagator({ extract: ['w3c'], inject: ['w3c'], clear: ['bad header'], default_format: 'w3c' })).toThrow(
+      "bad header name 'bad header', allowed characters are A-Z, a-z, 0-9, '_', and '-'",
+    );
+  });
+});
