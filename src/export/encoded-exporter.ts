@@ -1,0 +1,20 @@
+/**
+ * The contract that lets the queue processor encode a span once, at span end: the encoded
+ * bytes are both what `queue.max_bytes` counts and what is later sent, and the OTel span
+ * object can be released while the entry waits.
+ */
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+
+export interface PreEncodingSpanExporter<E = unknown> extends SpanExporter {
+  /** Encodes one span now; the processor queues the result. */
+  encodeSpan(span: ReadableSpan): E;
+  /** The encoded span's size in bytes, counted against `queue.max_bytes`. */
+  encodedSize(encoded: E): number;
+  /** Sends a batch of encoded spans: resolves on success, rejects with an Error whose message is logged. */
+  exportEncoded(batch: readonly E[]): Promise<void>;
+}
+
+export function isPreEncodingSpanExporter(exporter: SpanExporter): exporter is PreEncodingSpanExporter {
+  const candidate = exporter as Partial<PreEncodingSpanExporter>;
+  return typeof candidate.encodeSpan === 'function' && typeof candidate.encodedSize === 'function' && typeof candidate.exportEncoded === 'function';
+}

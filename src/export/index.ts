@@ -1,0 +1,14 @@
+/** The reporting half: Kong's queue, the Zipkin encoders, the HTTP sender, the OTel glue. */
+export { KongQueue } from './queue';
+export type { KongQueueOptions, QueueHandler, QueueHealth, QueueDropCounts } from './queue';
+export { KongQueueSpanProcessor, estimateSpanSize } from './queue-span-processor';
+export type { KongQueueSpanProcessorOptions } from './queue-span-processor';
+export { ZipkinExporter } from './zipkin-exporter';
+export type { ZipkinExporterOptions, ZipkinEncoding, ZipkinEncodedSpan } from './zipkin-exporter';
+export { isPreEncodingSpanExporter } from './encoded-exporter';
+export type { PreEncodingSpanExporter } from './encoded-exporter';
+export { HttpSender, ZipkinSendError } from './http-sender';
+export type { HttpSenderOptions } from './http-sender';
+export { ZipkinJsonEncoder, toZipkinSpan, zipkinJsonBody, hrTimeToMicros, durationMicros } from './zipkin-json';
+export type { ZipkinSpan, ZipkinEndpoint, ZipkinAnnotation, ZipkinKind, ZipkinSpanOptions } from './zipkin-json';
+export { encodeProto3Span, proto3ListBody } from './zipkin-proto3';

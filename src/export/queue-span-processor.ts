@@ -1,0 +1,135 @@
+/**
+ * Kong's queue as an OTel `SpanProcessor` (reference §5.1, §6): every sampled span that
+ * ends becomes one queue entry, delivered in batches to any `SpanExporter` with Kong's
+ * retry, drop and shutdown semantics. With a `PreEncodingSpanExporter` (the Zipkin one)
+ * the span is encoded once at its end: that encoding is what `max_bytes` counts and what
+ * is sent. Other exporters get the `ReadableSpan`s, sized by `estimateSpanSize`.
+ */
+import { context, TraceFlags, type Context } from '@opentelemetry/api';
+import { ExportResultCode, suppressTracing } from '@opentelemetry/core';
+import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { QueueConfig } from '../config/types';
+import { stderrLogger, type Logger } from '../logger';
+import { isPreEncodingSpanExporter, type PreEncodingSpanExporter } from './encoded-exporter';
+import { KongQueue, type QueueHandler, type QueueHealth } from './queue';
+
+export interface KongQueueSpanProcessorOptions {
+  /** Receives the batches: ours (`ZipkinExporter`), stock Zipkin, OTLP, in-memory… */
+  exporter: SpanExporter;
+  /** Validated `config.queue`. */
+  queue: QueueConfig;
+  /** Queue name; Kong uses the plugin instance id. */
+  name: string;
+  /** Log tag in `[<tag>] queue <name>: …`; default `zipkin plugin <name>`. */
+  logTag?: string;
+  /** Default stderrLogger. */
+  logger?: Logger;
+  /** Bytes counted for `max_bytes` when the exporter does not pre-encode; default `estimateSpanSize`. */
+  estimateSize?: (span: ReadableSpan) => number;
+}
+
+/**
+ * A cheap estimate of a span's Zipkin JSON size, used for `max_bytes` with exporters that
+ * do not pre-encode: a fixed 220 bytes for ids, kind, times, endpoints and punctuation,
+ * plus the name, each attribute's key and value (8 bytes per non-string value or array
+ * element) with 6 bytes of quoting, and each event's name plus 40. It bounds the number of
+ * queued spans by their payload, not their heap size, which is several times larger.
+ */
+export function estimateSpanSize(span: ReadableSpan): number {
+  let size = 220 + span.name.length;
+  const attributes = span.attributes;
+  for (const key in attributes) {
+    const value = attributes[key];
+    size += key.length + 6;
+    if (typeof value === 'string') size += value.length;
+    else if (Array.isArray(value)) size += value.length * 8;
+    else size += 8;
+  }
+  const events = span.events;
+  for (let i = 0; i < events.length; i++) size += events[i].name.length + 40;
+  return size;
+}
+
+/** Runs the export with tracing suppressed, so instrumented HTTP clients do not trace our POSTs. */
+function untraced<R>(fn: () => R): R {
+  return context.with(suppressTracing(context.active()), fn);
+}
+
+function exportVia(exporter: SpanExporter, batch: ReadableSpan[]): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    // Resolved with an undefined error when the exporter gives none: Kong's "no error details".
+    const run = (): void =>
+      untraced(() => exporter.export(batch, (result) => (result.code === ExportResultCode.SUCCESS ? resolve() : reject(result.error))));
+    const pending: Promise<void>[] = [];
+    for (const span of batch) {
+      const resource = span.resource;
+      if (resource.asyncAttributesPending === true && resource.waitForAsyncAttributes !== undefined) pending.push(resource.waitForAsyncAttributes());
+    }
+    if (pending.length === 0) run();
+    else Promise.all(pending).then(run, reject);
+  });
+}
+
+export class KongQueueSpanProcessor implements SpanProcessor {
+  private readonly exporter: SpanExporter;
+  private readonly encoder: PreEncodingSpanExporter | null;
+  private readonly queue: KongQueue<unknown>;
+  private readonly logger: Logger;
+  private readonly estimateSize: (span: ReadableSpan) => number;
+  private shutdownPromise: Promise<void> | null = null;
+
+  constructor(options: KongQueueSpanProcessorOptions) {
+    this.exporter = options.exporter;
+    this.encoder = isPreEncodingSpanExporter(options.exporter) ? options.exporter : null;
+    this.logger = options.logger ?? stderrLogger;
+    this.estimateSize = options.estimateSize ?? estimateSpanSize;
+    const encoder = this.encoder;
+    const handler: QueueHandler<unknown> =
+      encoder !== null ? (batch) => untraced(() => encoder.exportEncoded(batch)) : (batch) => exportVia(this.exporter, batch as ReadableSpan[]);
+    this.queue = new KongQueue<unknown>({
+      name: options.name,
+      logTag: options.logTag ?? `zipkin plugin ${options.name}`,
+      config: options.queue,
+      handler,
+      logger: this.logger,
+    });
+  }
+
+  onStart(_span: Span, _parentContext: Context): void {
+    // Spans are queued when they end.
+  }
+
+  /** Queues a sampled span (§3: the reporter drops unsampled spans before queuing). */
+  onEnd(span: ReadableSpan): void {
+    if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
+    let error: string | undefined;
+    try {
+      if (this.encoder !== null) {
+        const encoded = this.encoder.encodeSpan(span);
+        error = this.queue.enqueue(encoded, this.encoder.encodedSize(encoded));
+      } else {
+        error = this.queue.enqueue(span, this.estimateSize(span));
+      }
+    } catch (err) {
+      error = err instanceof Error ? err.message : String(err);
+    }
+    if (error !== undefined) this.logger.error(`failed to enqueue span: ${error}`);
+  }
+
+  /** Queue counters: queued, sent, dropped by reason, retried, batches, current size. */
+  health(): QueueHealth {
+    return this.queue.health();
+  }
+
+  /** Delivers every span queued so far (with retries), then flushes the exporter. */
+  async forceFlush(): Promise<void> {
+    await this.queue.flush();
+    await this.exporter.forceFlush?.();
+  }
+
+  /** Stops accepting spans, drains the queue as `forceFlush` does, then shuts the exporter down. */
+  shutdown(): Promise<void> {
+    this.shutdownPromise ??= this.queue.shutdown().then(() => this.exporter.shutdown());
+    return this.shutdownPromise;
+  }
+}
