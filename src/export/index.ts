@@ -12,3 +12,5 @@ export type { HttpSenderOptions } from './http-sender';
 export { ZipkinJsonEncoder, toZipkinSpan, zipkinJsonBody, hrTimeToMicros, durationMicros } from './zipkin-json';
 export type { ZipkinSpan, ZipkinEndpoint, ZipkinAnnotation, ZipkinKind, ZipkinSpanOptions } from './zipkin-json';
 export { encodeProto3Span, proto3ListBody } from './zipkin-proto3';
+export { createZipkinReporter } from './reporter';
+export type { ZipkinReporterOptions } from './reporter';

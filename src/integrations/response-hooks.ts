@@ -1,0 +1,75 @@
+import { type IncomingMessage, ServerResponse } from 'node:http';
+import { traceOf } from '../plugin';
+import type { RequestTrace } from '../trace/request-trace';
+
+/**
+ * Kong's header_filter, body_filter and log phases on a Node `ServerResponse`:
+ * - header_filter: `writeHead` (Node calls it implicitly on the first write / end);
+ * - body_filter: the first `write` / `end`, and `end` for the last bytes;
+ * - log: the response's `close` event, which Node emits once the response finished, or
+ *   when the client went away first (then it has not finished: nginx's 499).
+ *
+ * `writeHead`, `write` and `end` are wrapped once on `http.ServerResponse.prototype`, the
+ * first time a response is hooked, not on every response object: adding own properties to
+ * each response (whose prototype Express has already swapped) was a measurable share of
+ * the per-request cost. The wrappers find the trace through `res.req`; a response whose
+ * request carries no trace goes straight to Node's methods. Per request, hooking costs
+ * one `close` listener.
+ */
+
+type Response = ServerResponse & { req?: IncomingMessage | null };
+type WriteHead = (this: ServerResponse, a?: unknown, b?: unknown, c?: unknown) => ServerResponse;
+type Write = (this: ServerResponse, a?: unknown, b?: unknown, c?: unknown) => boolean;
+type End = (this: ServerResponse, a?: unknown, b?: unknown, c?: unknown) => ServerResponse;
+
+/** nginx's status for a request whose client closed the connection before the response. */
+const CLIENT_CLOSED = 499;
+
+let originals: { writeHead: WriteHead; write: Write; end: End } | undefined;
+
+function traceFor(res: Response): RequestTrace | undefined {
+  const req = res.req;
+  return req === undefined || req === null ? undefined : traceOf(req);
+}
+
+function install(): void {
+  if (originals !== undefined) return;
+  const proto = ServerResponse.prototype as unknown as { writeHead: WriteHead; write: Write; end: End };
+  const o = { writeHead: proto.writeHead, write: proto.write, end: proto.end };
+  originals = o;
+  // Fixed arity: Node's writeHead / write / end treat a missing argument and undefined alike.
+  proto.writeHead = function writeHead(this: Response, a?: unknown, b?: unknown, c?: unknown): ServerResponse {
+    const trace = traceFor(this);
+    if (trace !== undefined && !this.headersSent) trace.headerFilter(this);
+    return o.writeHead.call(this, a, b, c);
+  };
+  proto.write = function write(this: Response, a?: unknown, b?: unknown, c?: unknown): boolean {
+    // The original sends the headers first (implicit writeHead → header_filter): khs ≤ khf.
+    const result = o.write.call(this, a, b, c);
+    const trace = traceFor(this);
+    if (trace !== undefined && trace.bodyStartUs === 0) trace.bodyFilter();
+    return result;
+  };
+  proto.end = function end(this: Response, a?: unknown, b?: unknown, c?: unknown): ServerResponse {
+    const result = o.end.call(this, a, b, c);
+    const trace = traceFor(this);
+    if (trace !== undefined) trace.bodyFilterEnd();
+    return result;
+  };
+}
+
+/**
+ * Make the phases of the trace attached to `res.req` follow the response: call once per
+ * response. A plugin taking the request over later only attaches its trace to the request.
+ */
+export function hookResponse(res: ServerResponse): void {
+  install();
+  res.on('close', onClose);
+}
+
+function onClose(this: Response): void {
+  const trace = traceFor(this);
+  if (trace === undefined) return;
+  if (this.writableFinished) trace.log(this.statusCode);
+  else trace.log(this.headersSent ? this.statusCode : CLIENT_CLOSED);
+}

@@ -1,0 +1,488 @@
+import type { Span } from '@opentelemetry/api';
+import type { ExtractFormat } from '../config/types';
+import type { RequestHeaders, TraceContext } from '../propagation/context';
+import type { LogTraceIds } from '../propagation/engine';
+import { nowMicros } from './clock';
+import { appendResponseHeader, type HeaderTarget, headerWriterFor, type ResponseHeadersLike } from './header-targets';
+import { normalizePath } from './http-values';
+import { randomSpanId, randomTraceId } from './ids';
+import type { TraceRuntime } from './runtime';
+import { parseTagsHeader } from './tags-header';
+
+/** A Kong route or service as far as the tags need it (§2.5). */
+export interface KongEntity {
+  readonly id?: string | null;
+  readonly name?: string | null;
+}
+
+/** An authenticated consumer or credential: only its id is reported. */
+export interface KongAuthEntity {
+  readonly id: string;
+}
+
+/** Route and service identity of a request, given where the route is mounted. */
+export interface RouteIdentity {
+  readonly route?: KongEntity | null;
+  readonly service?: KongEntity | null;
+}
+
+/** The upstream target of a balancer try. */
+export interface UpstreamTarget {
+  /** Target host name as configured (`peer.hostname`), e.g. `127.0.0.1` or `orders.internal`. */
+  readonly hostname?: string;
+  /** Resolved IP, when known before connecting. */
+  readonly ip?: string;
+  readonly port?: number;
+}
+
+/** What the plugin reads from an incoming HTTP request (a Node `IncomingMessage` fits). */
+export interface HttpRequestLike {
+  readonly method?: string;
+  readonly url?: string;
+  /** Express's copy of the URL before mount points stripped it: preferred when present. */
+  readonly originalUrl?: string;
+  readonly headers: RequestHeaders;
+  readonly httpVersion?: string;
+  readonly socket?: { readonly remoteAddress?: string; readonly remotePort?: number; readonly localAddress?: string } | null;
+}
+
+/** What the plugin reads from an accepted TCP connection (a Node `net.Socket` fits). */
+export interface StreamClientLike {
+  readonly remoteAddress?: string;
+  readonly remotePort?: number;
+}
+
+/** Kong's try states (`get_last_failure`): a connection failure, or a status that sent the request to the next target. */
+export type BalancerState = 'failed' | 'next';
+
+/** One upstream try (Kong's `balancer_data.tries[i]`). Times are epoch µs; 0 = unknown. */
+export class BalancerTry {
+  /** When the target was chosen. */
+  startUs: number;
+  /** When the connection was established or failed (Kong's latency + connect time). */
+  endUs = 0;
+  ip: string | undefined;
+  port: number | undefined;
+  state: BalancerState | undefined = undefined;
+  code: number | undefined = undefined;
+
+  constructor(startUs: number, ip: string | undefined, port: number | undefined) {
+    this.startUs = startUs;
+    this.ip = ip;
+    this.port = port;
+  }
+}
+
+const ZERO_HIGH = '0000000000000000';
+
+/**
+ * One request (or TCP connection) going through the gateway: Kong's per-request zipkin
+ * context (§2.1). Integrations call the phase methods as the request moves on; the
+ * plugin decides sampling at the first phase that needs it, generates ids when they are
+ * first needed, and builds the spans at `log`. Unsampled requests never create spans.
+ *
+ * Phase methods never throw: a failure inside tracing is logged and the request goes on.
+ * Times are integer epoch microseconds; 0 means "did not happen". The public fields are
+ * the trace's state, readable for logging and by the span builder; change them only
+ * through the phase methods.
+ */
+export class RequestTrace {
+  readonly stream: boolean;
+  readonly method: string;
+  /** The request target as received (path and query), before any rewrite. */
+  readonly url: string;
+  readonly headers: RequestHeaders;
+  readonly httpVersion: string | undefined;
+  /** Client address (the request span's remote endpoint), read once the request is sampled. */
+  clientIp: string | undefined = undefined;
+  clientPort: number | undefined = undefined;
+  private client: StreamClientLike | null | undefined;
+  /** @internal The request, kept to read the local address for `http.host` when there is no Host. */
+  readonly request: HttpRequestLike | undefined;
+
+  // Phase times (epoch µs, 0 = unknown).
+  readonly startUs: number;
+  rewriteEndUs = 0;
+  accessStartUs = 0;
+  accessEndUs = 0;
+  headerFilterUs = 0;
+  bodyStartUs = 0;
+  bodyEndUs = 0;
+  prereadStartUs = 0;
+  prereadEndUs = 0;
+  proxyStartUs = 0;
+  logUs = 0;
+
+  // Extraction and sampling, decided once (`init`).
+  initialized = false;
+  extracted: TraceContext | undefined = undefined;
+  extractedFrom: ExtractFormat | undefined = undefined;
+  sampled = false;
+  headerTags: Record<string, string> | undefined = undefined;
+
+  // Ids, generated once (`ensureIds`). traceId is always 32 hex (padded when 8 bytes).
+  hasIds = false;
+  traceId = '';
+  traceIdBytes: 8 | 16 = 16;
+  requestSpanId = '';
+  requestParentId: string | undefined = undefined;
+  proxySpanId = '';
+
+  // Identity and outcome.
+  route: KongEntity | null | undefined = undefined;
+  service: KongEntity | null | undefined = undefined;
+  consumer: KongAuthEntity | null | undefined = undefined;
+  credential: KongAuthEntity | null | undefined = undefined;
+  status = 0;
+  tries: BalancerTry[] | undefined = undefined;
+  hostname: string | undefined = undefined;
+
+  /** The log serializer's `trace_id` object (§7), set when headers were injected. */
+  traceIds: LogTraceIds | undefined = undefined;
+
+  accessed = false;
+  logged = false;
+
+  /** @internal Spans opened early on a reused provider. */
+  requestSpan: Span | undefined = undefined;
+  /** @internal */
+  proxySpan: Span | undefined = undefined;
+
+  constructor(
+    readonly runtime: TraceRuntime,
+    stream: boolean,
+    startUs: number,
+    request: HttpRequestLike | undefined,
+    client: StreamClientLike | null | undefined,
+  ) {
+    this.stream = stream;
+    this.startUs = startUs;
+    this.request = request;
+    if (request !== undefined) {
+      this.method = request.method ?? 'GET';
+      this.url = request.originalUrl ?? request.url ?? '/';
+      this.headers = request.headers;
+      this.httpVersion = request.httpVersion;
+      client = request.socket;
+    } else {
+      this.method = '';
+      this.url = '';
+      this.headers = NO_HEADERS;
+      this.httpVersion = undefined;
+    }
+    // Read once the request is known to be sampled (the getters ask the OS on a new
+    // connection). A request logged before any other phase after its client went away
+    // may then have no address left.
+    this.client = client;
+  }
+
+  // ---------------------------------------------------------------- identity
+
+  /** Route and service of the request (Kong's router match). */
+  setRoute(identity: RouteIdentity): void {
+    if (identity.route !== undefined) this.route = identity.route;
+    if (identity.service !== undefined) this.service = identity.service;
+  }
+
+  /** The authenticated consumer and credential (`kong.consumer`, `kong.credential`). */
+  setConsumer(consumer: KongAuthEntity | null | undefined, credential?: KongAuthEntity | null): void {
+    this.consumer = consumer;
+    if (credential !== undefined) this.credential = credential;
+  }
+
+  // ---------------------------------------------------------------- HTTP phases
+
+  /** End of Kong's rewrite phase (optional: access or the response ends it otherwise). */
+  rewriteEnd(): void {
+    if (this.rewriteEndUs === 0 && !this.logged) this.rewriteEndUs = nowMicros();
+  }
+
+  /**
+   * Kong's access phase, for a request that matched a route: starts the proxy span,
+   * decides sampling, then clears and injects the propagation headers into `upstream`
+   * (the headers the upstream request will be built from) and records the `trace_id`
+   * log object. Runs once; later calls only update the identity.
+   */
+  access(identity?: RouteIdentity | null, upstream?: HeaderTarget | null, lowercaseKeys = false): void {
+    try {
+      if (identity) this.setRoute(identity);
+      if (this.accessed || this.logged) return;
+      this.accessed = true;
+      const now = nowMicros();
+      if (this.rewriteEndUs === 0) this.rewriteEndUs = now;
+      this.accessStartUs = now;
+      if (this.proxyStartUs === 0) this.proxyStartUs = now;
+      if (!this.initialized) this.init();
+      this.ensureIds();
+      if (upstream) this.propagate(upstream, lowercaseKeys);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  /** End of the access phase: the upstream request is about to be created. */
+  accessEnd(): void {
+    if (this.accessEndUs === 0 && !this.logged) this.accessEndUs = nowMicros();
+  }
+
+  /**
+   * A balancer try starts: target `target` was chosen. A try left open by the caller is
+   * closed as failed (retries only happen after failures).
+   */
+  balancerTry(target: UpstreamTarget): void {
+    try {
+      if (this.logged) return;
+      const now = nowMicros();
+      const tries = (this.tries ??= []);
+      const last = tries.length === 0 ? undefined : tries[tries.length - 1];
+      if (last !== undefined && last.state === undefined) {
+        last.state = 'failed';
+        if (last.endUs === 0) last.endUs = now;
+      }
+      if (target.hostname !== undefined) this.hostname = target.hostname;
+      tries.push(new BalancerTry(now, target.ip, target.port));
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  /** The current try's connection is established (ends its balancer span). */
+  upstreamConnected(ip?: string, port?: number): void {
+    const t = this.currentTry();
+    if (t === undefined || t.endUs !== 0 || this.logged) return;
+    t.endUs = nowMicros();
+    if (ip !== undefined) t.ip = ip;
+    if (port !== undefined) t.port = port;
+  }
+
+  /**
+   * The current try failed: `failed` for a connection failure, `next` when its response
+   * status sent the request to another target; `code` is the status Kong reports for it.
+   */
+  upstreamFailed(state: BalancerState = 'failed', code?: number, ip?: string, port?: number): void {
+    const t = this.currentTry();
+    if (t === undefined || this.logged) return;
+    if (t.endUs === 0) t.endUs = nowMicros();
+    t.state = state;
+    if (code !== undefined) t.code = code;
+    if (ip !== undefined && t.ip === undefined) t.ip = ip;
+    if (port !== undefined && t.port === undefined) t.port = port;
+  }
+
+  /** Close the current try as failed unless it already connected or failed. */
+  upstreamFailedIfOpen(code?: number, ip?: string, port?: number): void {
+    const t = this.currentTry();
+    if (t === undefined || t.endUs !== 0 || this.logged) return;
+    this.upstreamFailed('failed', code, ip, port);
+  }
+
+  /** Upstream address seen once the response came: fills what the connect did not report. */
+  upstreamPeer(ip: string | undefined, port: number | undefined): void {
+    const t = this.currentTry();
+    if (t === undefined || this.logged) return;
+    if (t.endUs === 0) t.endUs = nowMicros();
+    if (t.ip === undefined && ip !== undefined) t.ip = ip;
+    if (t.port === undefined && port !== undefined) t.port = port;
+  }
+
+  /**
+   * Kong's header_filter: response headers are about to go downstream. Adds the trace id
+   * response header (`http_response_header_for_traceid`) to `res`.
+   */
+  headerFilter(res?: ResponseHeadersLike | null): void {
+    try {
+      if (this.headerFilterUs !== 0 || this.logged) return;
+      const now = nowMicros();
+      this.headerFilterUs = now;
+      if (this.rewriteEndUs === 0) this.rewriteEndUs = now;
+      if (this.proxyStartUs === 0) this.proxyStartUs = now;
+      if (!this.initialized) this.init();
+      const name = this.runtime.responseHeader;
+      if (name !== null && res) {
+        this.ensureIds();
+        appendResponseHeader(res, name, this.responseTraceId());
+      }
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  /** Kong's first body_filter call: the first body bytes go downstream. */
+  bodyFilter(): void {
+    if (this.bodyStartUs === 0 && !this.logged) this.bodyStartUs = nowMicros();
+  }
+
+  /** The last body bytes went downstream (`res.end`). */
+  bodyFilterEnd(): void {
+    if (this.bodyEndUs !== 0 || this.logged) return;
+    const now = nowMicros();
+    if (this.bodyStartUs === 0) this.bodyStartUs = now;
+    this.bodyEndUs = now;
+  }
+
+  // ---------------------------------------------------------------- stream phases
+
+  /** Kong's preread phase (stream): the connection was accepted and is being routed. */
+  preread(identity?: RouteIdentity | null): void {
+    if (identity) this.setRoute(identity);
+    if (this.prereadStartUs !== 0 || this.logged) return;
+    const now = nowMicros();
+    this.prereadStartUs = now;
+    if (this.proxyStartUs === 0) this.proxyStartUs = now;
+    // Kong's stream context starts here; the client address is still readable.
+    if (!this.initialized) this.init();
+  }
+
+  /** End of preread: the upstream was chosen. */
+  prereadEnd(): void {
+    if (this.prereadEndUs === 0 && !this.logged) this.prereadEndUs = nowMicros();
+  }
+
+  // ---------------------------------------------------------------- log
+
+  /**
+   * Kong's log phase, exactly once: finishes the spans of a sampled request and hands
+   * them to the provider's processors. `status` is the downstream status (HTTP).
+   */
+  log(status?: number): void {
+    if (this.logged) return;
+    this.logged = true;
+    try {
+      const now = nowMicros();
+      this.logUs = now;
+      if (status !== undefined) this.status = status;
+      if (!this.initialized) this.init();
+      if (this.proxyStartUs === 0) this.proxyStartUs = now;
+      if (!this.sampled) return;
+      this.ensureIds();
+      if (!this.sampled) return; // a reused provider's sampler may still refuse
+      this.runtime.spans.finish(this, now);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  // ---------------------------------------------------------------- derived values
+
+  /** The trace id as the response header and Kong's reporter show it (16 or 32 hex). */
+  responseTraceId(): string {
+    this.ensureIds();
+    return this.traceIdBytes === 8 ? this.traceId.slice(16) : this.traceId;
+  }
+
+  /** The request span name (§2.2): `GET`, `GET /path` or `stream`. */
+  spanName(): string {
+    if (this.stream) return 'stream';
+    return this.runtime.config.http_span_name === 'method_path' ? `${this.method} ${normalizePath(this.url)}` : this.method;
+  }
+
+  /** When the proxy span ends: body sent, or log time. */
+  proxyFinishUs(nowUs: number): number {
+    return this.bodyEndUs !== 0 ? this.bodyEndUs : nowUs;
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  /** Kong's `initialize_request`: extraction (HTTP), the sampling decision, the tags header. */
+  private init(): void {
+    this.initialized = true;
+    const rt = this.runtime;
+    if (this.stream) {
+      this.sampled = Math.random() < rt.sampleRatio;
+      if (this.sampled) this.readClient();
+      return;
+    }
+    const headers = this.headers;
+    const found = rt.engine.extract(headers);
+    this.extracted = found.context;
+    this.extractedFrom = found.format;
+    const incoming = found.context === undefined ? undefined : found.context.shouldSample;
+    this.sampled = incoming === undefined ? Math.random() < rt.sampleRatio : incoming;
+    if (this.sampled) this.readClient();
+    const raw = headers[rt.tagsHeader];
+    if (raw !== undefined) {
+      const parsed = parseTagsHeader(raw);
+      if (parsed !== undefined) {
+        if (parsed.warning !== undefined) rt.logger.warn(parsed.warning);
+        this.headerTags = parsed.tags;
+      }
+    }
+  }
+
+  private readClient(): void {
+    const client = this.client;
+    if (client) {
+      this.clientIp = client.remoteAddress;
+      this.clientPort = client.remotePort;
+    }
+  }
+
+  /** Ids of the request and proxy spans (§2.2, §2.3), once. */
+  private ensureIds(): void {
+    if (this.hasIds) return;
+    if (!this.initialized) this.init();
+    this.hasIds = true;
+    const rt = this.runtime;
+    const ex = this.extracted;
+    if (ex !== undefined && ex.traceId !== undefined) {
+      this.traceId = ex.traceId;
+      this.traceIdBytes = 16;
+    } else {
+      const bytes = rt.traceIdBytes;
+      const id = randomTraceId(bytes);
+      this.traceId = bytes === 8 ? ZERO_HIGH + id : id;
+      this.traceIdBytes = bytes;
+    }
+    if (ex !== undefined && ex.reuseSpanId === true) {
+      // Shared-span model (b3, jaeger): the request span is the client's span.
+      this.requestSpanId = ex.spanId ?? randomSpanId();
+      this.requestParentId = ex.parentId;
+    } else {
+      this.requestSpanId = randomSpanId();
+      this.requestParentId = ex === undefined ? undefined : ex.spanId;
+    }
+    this.proxySpanId = randomSpanId();
+    if (this.sampled && rt.spans.opensEarly) {
+      if (this.proxyStartUs === 0) this.proxyStartUs = nowMicros();
+      rt.spans.open(this);
+    }
+  }
+
+  /** §4.6, §4.7: clear, then inject the proxy span's context (DESIGN difference 2: explicit not-sampled). */
+  private propagate(upstream: HeaderTarget, lowercaseKeys: boolean): void {
+    const engine = this.runtime.engine;
+    const writer = headerWriterFor(upstream, lowercaseKeys);
+    engine.clear(writer);
+    const ex = this.extracted;
+    const ctx: TraceContext = {
+      traceId: this.traceId,
+      spanId: this.proxySpanId,
+      parentId: this.requestSpanId,
+      shouldSample: this.sampled,
+      baggage: ex === undefined ? undefined : ex.baggage,
+      flags: ex === undefined ? undefined : ex.flags,
+      singleHeader: ex === undefined ? undefined : ex.singleHeader,
+      traceIdOriginalSize: ex === undefined ? undefined : ex.traceIdOriginalSize,
+      reuseSpanId: ex === undefined ? undefined : ex.reuseSpanId,
+    };
+    const ids = engine.inject(ctx, this.extractedFrom, writer);
+    if (ids !== undefined) this.traceIds = this.traceIds === undefined ? ids : Object.assign(this.traceIds, ids);
+  }
+
+  private currentTry(): BalancerTry | undefined {
+    const tries = this.tries;
+    return tries === undefined || tries.length === 0 ? undefined : tries[tries.length - 1];
+  }
+
+  /** @internal Log a failure inside tracing; the request is never affected. */
+  fail(err: unknown): void {
+    try {
+      const message = err instanceof Error ? err.message : String(err);
+      this.runtime.logger.error(`zipkin tracing failed: ${message}`);
+    } catch {
+      // a throwing logger must not reach the request either
+    }
+  }
+}
+
+const NO_HEADERS: RequestHeaders = Object.freeze({});

@@ -1,0 +1,275 @@
+import {
+  type Attributes,
+  type Context,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  trace,
+  TraceFlags,
+  type Tracer,
+} from '@opentelemetry/api';
+import { isZeroHex } from '../propagation/hex';
+import { microsToHrTime } from './clock';
+import { hostOf, normalizePath, protocolOf } from './http-values';
+import type { SlotIdGenerator } from './id-generator';
+import type { BalancerTry, KongEntity, RequestTrace } from './request-trace';
+import type { SpanBuilder } from './runtime';
+import { withSamplingDecision } from './sampler';
+import { ATTR_PEER_ADDRESS, ATTR_PEER_PORT, ATTR_PEER_SERVICE, ATTR_TRACE_ID_BYTES } from './span-attributes';
+
+/**
+ * Kong's spans (§2.2–§2.7) as OTel spans: tags are attributes with Kong's names, the
+ * annotations are events named by their code with their own times, the remote endpoint
+ * travels as semantic-convention attributes. Spans end in Kong's report order: balancer
+ * tries, proxy, request.
+ */
+
+/** The plugin has decided: the sampler must agree (`KongSampler` reads this). */
+const DECIDED: Context = withSamplingDecision(ROOT_CONTEXT, true);
+
+/** The plugin's own provider: every span is built at log time, with the ids Kong's model gives. */
+export class OwnProviderSpans implements SpanBuilder {
+  readonly opensEarly = false;
+
+  constructor(
+    private readonly tracer: Tracer,
+    private readonly ids: SlotIdGenerator,
+  ) {}
+
+  open(): void {
+    // Ids are the plugin's own; nothing to open before log.
+  }
+
+  finish(t: RequestTrace, nowUs: number): void {
+    const ids = this.ids;
+    const name = t.spanName();
+    const traceId = t.traceId;
+    const parentId = t.requestParentId;
+    // An all-zero parent (e.g. jaeger `:0:`) is no parent for OTel: the request span is then a root.
+    const parentCtx =
+      parentId !== undefined && !isZeroHex(parentId) && !isZeroHex(traceId)
+        ? trace.setSpanContext(DECIDED, { traceId, spanId: parentId, traceFlags: TraceFlags.SAMPLED, isRemote: true })
+        : DECIDED;
+
+    let request: Span;
+    ids.nextTraceId = traceId;
+    ids.nextSpanId = t.requestSpanId;
+    try {
+      request = this.tracer.startSpan(name, { kind: SpanKind.SERVER, startTime: microsToHrTime(t.startUs) }, parentCtx);
+    } finally {
+      ids.reset();
+    }
+    const requestCtx = trace.setSpan(DECIDED, request);
+
+    let proxy: Span;
+    ids.nextSpanId = t.proxySpanId;
+    try {
+      proxy = this.tracer.startSpan(`${name} (proxy)`, { kind: SpanKind.CLIENT, startTime: microsToHrTime(t.proxyStartUs) }, requestCtx);
+    } finally {
+      ids.reset();
+    }
+
+    // Attributes after the start: as a start option the SDK would copy them twice more.
+    request.setAttributes(requestAttributes(t));
+    proxy.setAttributes(proxyAttributes(t));
+    emitBalancerSpans(this.tracer, t, name, requestCtx, nowUs);
+    annotateProxy(t, proxy, nowUs);
+    proxy.end(microsToHrTime(t.proxyFinishUs(nowUs)));
+    annotateRequest(t, request);
+    request.end(microsToHrTime(nowUs));
+  }
+}
+
+/**
+ * A provider the caller already runs: ids cannot be forced, so the request and proxy
+ * spans are created when their ids are first needed (access, the response header, or
+ * log) and Kong's ids become theirs. The request span always gets a fresh id with the
+ * incoming span as its remote parent (no shared span for b3 / jaeger); new trace ids
+ * come from the provider's id generator (128-bit, whatever `traceid_byte_count` says);
+ * the provider's sampler has the last word, and its decision is what propagates.
+ */
+export class ReusedProviderSpans implements SpanBuilder {
+  readonly opensEarly = true;
+
+  constructor(private readonly tracer: Tracer) {}
+
+  open(t: RequestTrace): void {
+    const name = t.spanName();
+    const ex = t.extracted;
+    let parentCtx = DECIDED;
+    let parentId: string | undefined;
+    if (ex !== undefined && ex.traceId !== undefined && ex.spanId !== undefined && !isZeroHex(ex.traceId) && !isZeroHex(ex.spanId)) {
+      parentId = ex.spanId;
+      // The sampled flag lets a ParentBased sampler follow Kong's decision.
+      parentCtx = trace.setSpanContext(DECIDED, { traceId: ex.traceId, spanId: parentId, traceFlags: TraceFlags.SAMPLED, isRemote: true });
+    }
+    const request = this.tracer.startSpan(name, { kind: SpanKind.SERVER, startTime: microsToHrTime(t.startUs) }, parentCtx);
+    const proxy = this.tracer.startSpan(
+      `${name} (proxy)`,
+      { kind: SpanKind.CLIENT, startTime: microsToHrTime(t.proxyStartUs) },
+      trace.setSpan(DECIDED, request),
+    );
+    const sc = request.spanContext();
+    t.requestSpan = request;
+    t.proxySpan = proxy;
+    t.traceId = sc.traceId;
+    t.traceIdBytes = 16;
+    t.requestSpanId = sc.spanId;
+    t.requestParentId = parentId;
+    t.proxySpanId = proxy.spanContext().spanId;
+    t.sampled = (sc.traceFlags & TraceFlags.SAMPLED) !== 0;
+  }
+
+  finish(t: RequestTrace, nowUs: number): void {
+    const request = t.requestSpan;
+    const proxy = t.proxySpan;
+    if (request === undefined || proxy === undefined) return;
+    request.setAttributes(requestAttributes(t));
+    proxy.setAttributes(proxyAttributes(t));
+    emitBalancerSpans(this.tracer, t, t.spanName(), trace.setSpan(DECIDED, request), nowUs);
+    annotateProxy(t, proxy, nowUs);
+    proxy.end(microsToHrTime(t.proxyFinishUs(nowUs)));
+    annotateRequest(t, request);
+    request.end(microsToHrTime(nowUs));
+  }
+}
+
+// ------------------------------------------------------------------ tags (§2.5)
+
+function requestAttributes(t: RequestTrace): Attributes {
+  const rt = t.runtime;
+  const config = rt.config;
+  // No prototype: a tag from the tags header may be called anything.
+  const a = Object.create(null) as Attributes;
+  a['lc'] = 'kong';
+  if (!t.stream) {
+    a['http.method'] = t.method;
+    const req = t.request;
+    const hostHeader = t.headers['host'];
+    const host = hostOf(typeof hostHeader === 'string' ? hostHeader : undefined, req?.socket?.localAddress);
+    if (host !== undefined) a['http.host'] = host;
+    a['http.path'] = normalizePath(t.url);
+    const protocol = protocolOf(t.httpVersion);
+    if (protocol !== undefined) a['http.protocol'] = protocol;
+  }
+  const statics = config.static_tags;
+  if (statics !== null) for (let i = 0; i < statics.length; i++) a[statics[i].name] = statics[i].value;
+  const headerTags = t.headerTags;
+  if (headerTags !== undefined) for (const key in headerTags) a[key] = headerTags[key];
+  if (!rt.annotations && !t.stream) {
+    // Setting a tag to nil removes it in Kong, so an unknown duration deletes a header tag of that name.
+    if (t.rewriteEndUs !== 0) a['kong.rewrite.duration_ms'] = ms(t.rewriteEndUs - t.startUs);
+    else delete a['kong.rewrite.duration_ms'];
+  }
+  if (!t.stream) a['http.status_code'] = t.status;
+  if (t.consumer) a['kong.consumer'] = t.consumer.id;
+  if (config.include_credential && t.credential) a['kong.credential'] = t.credential.id;
+  a['kong.node.id'] = rt.nodeId;
+  if (t.clientIp !== undefined) a[ATTR_PEER_ADDRESS] = t.clientIp;
+  if (t.clientPort !== undefined) a[ATTR_PEER_PORT] = t.clientPort;
+  // The request span's remote service is never the Kong service (§2.7).
+  if (config.default_service_name !== null) a[ATTR_PEER_SERVICE] = config.default_service_name;
+  if (t.traceIdBytes === 8) a[ATTR_TRACE_ID_BYTES] = 8;
+  return a;
+}
+
+function proxyAttributes(t: RequestTrace): Attributes {
+  const a: Attributes = {};
+  if (!t.runtime.annotations) {
+    if (t.stream) {
+      if (t.prereadStartUs !== 0 && t.prereadEndUs !== 0) a['kong.preread.duration_ms'] = ms(t.prereadEndUs - t.prereadStartUs);
+    } else {
+      if (t.accessStartUs !== 0 && t.accessEndUs !== 0) a['kong.access.duration_ms'] = ms(t.accessEndUs - t.accessStartUs);
+      if (t.headerFilterUs !== 0 && t.bodyStartUs !== 0) a['kong.header_filter.duration_ms'] = ms(t.bodyStartUs - t.headerFilterUs);
+      if (t.bodyStartUs !== 0 && t.bodyEndUs !== 0) a['kong.body_filter.duration_ms'] = ms(t.bodyEndUs - t.bodyStartUs);
+    }
+  }
+  const tries = t.tries;
+  if (tries !== undefined && tries.length > 0) {
+    if (t.hostname !== undefined) a['peer.hostname'] = t.hostname;
+    const last = tries[tries.length - 1];
+    if (last.ip !== undefined) a[ATTR_PEER_ADDRESS] = last.ip;
+    if (last.port !== undefined) a[ATTR_PEER_PORT] = last.port;
+  }
+  tagServiceAndRoute(t, a);
+  if (t.traceIdBytes === 8) a[ATTR_TRACE_ID_BYTES] = 8;
+  return a;
+}
+
+function balancerAttributes(t: RequestTrace, attempt: BalancerTry, i: number, count: number): Attributes {
+  const a: Attributes = { 'kong.balancer.try': i };
+  if (i < count) {
+    a['error'] = true;
+    if (attempt.state !== undefined) a['kong.balancer.state'] = attempt.state;
+    if (attempt.code !== undefined) a['http.status_code'] = attempt.code;
+  }
+  tagServiceAndRoute(t, a);
+  if (attempt.ip !== undefined) a[ATTR_PEER_ADDRESS] = attempt.ip;
+  if (attempt.port !== undefined) a[ATTR_PEER_PORT] = attempt.port;
+  if (t.traceIdBytes === 8) a[ATTR_TRACE_ID_BYTES] = 8;
+  return a;
+}
+
+/** Kong's `tag_with_service_and_route`, plus the remote service name (§2.7). */
+function tagServiceAndRoute(t: RequestTrace, a: Attributes): void {
+  const service: KongEntity | null | undefined = t.service;
+  let serviceName: string | null = t.runtime.config.default_service_name;
+  if (service && service.id) {
+    a['kong.service'] = service.id;
+    if (typeof service.name === 'string') {
+      serviceName = service.name;
+      a['kong.service_name'] = service.name;
+    }
+  }
+  const route = t.route;
+  if (route) {
+    if (route.id) a['kong.route'] = route.id;
+    if (typeof route.name === 'string') a['kong.route_name'] = route.name;
+  }
+  if (serviceName !== null) a[ATTR_PEER_SERVICE] = serviceName;
+}
+
+function ms(us: number): number {
+  return us / 1000;
+}
+
+// ------------------------------------------------------------------ spans and annotations (§2.4, §2.6)
+
+function emitBalancerSpans(tracer: Tracer, t: RequestTrace, name: string, parent: Context, nowUs: number): void {
+  const tries = t.tries;
+  if (tries === undefined) return;
+  const count = tries.length;
+  for (let i = 0; i < count; i++) {
+    const attempt = tries[i];
+    const span = tracer.startSpan(`${name} (balancer try ${i + 1})`, { kind: SpanKind.CLIENT, startTime: microsToHrTime(attempt.startUs) }, parent);
+    span.setAttributes(balancerAttributes(t, attempt, i + 1, count));
+    span.end(microsToHrTime(attempt.endUs !== 0 ? attempt.endUs : nowUs));
+  }
+}
+
+/** Request span: `[krf, krs]` (HTTP only). */
+function annotateRequest(t: RequestTrace, span: Span): void {
+  if (!t.runtime.annotations || t.stream) return;
+  if (t.rewriteEndUs !== 0) span.addEvent('krf', microsToHrTime(t.rewriteEndUs));
+  span.addEvent('krs', microsToHrTime(t.startUs));
+}
+
+/** Proxy span: `[khs, khf, kbs, kas, kaf, kbf]` in the order Kong records them; stream `[kps, kpf]`. */
+function annotateProxy(t: RequestTrace, span: Span, nowUs: number): void {
+  if (!t.runtime.annotations) return;
+  const finish = t.proxyFinishUs(nowUs);
+  if (t.stream) {
+    if (t.prereadStartUs !== 0) span.addEvent('kps', microsToHrTime(t.prereadStartUs));
+    span.addEvent('kpf', microsToHrTime(t.prereadEndUs !== 0 ? t.prereadEndUs : finish));
+    return;
+  }
+  if (t.headerFilterUs !== 0) span.addEvent('khs', microsToHrTime(t.headerFilterUs));
+  if (t.bodyStartUs !== 0) {
+    span.addEvent('khf', microsToHrTime(t.bodyStartUs));
+    span.addEvent('kbs', microsToHrTime(t.bodyStartUs));
+  }
+  span.addEvent('kas', microsToHrTime(t.accessStartUs !== 0 ? t.accessStartUs : t.proxyStartUs));
+  span.addEvent('kaf', microsToHrTime(t.accessEndUs !== 0 ? t.accessEndUs : finish));
+  if (t.bodyStartUs === 0) span.addEvent('khf', microsToHrTime(nowUs));
+  span.addEvent('kbf', microsToHrTime(nowUs));
+}
