@@ -1,0 +1,145 @@
+/**
+ * The reference gateway assembled from a loaded decK file: the router, the balancers, one
+ * zipkin plugin instance per enabled plugin, the HTTP proxy on one address and the stream
+ * proxy on each `--stream-listen` address; and Kong's graceful shutdown: stop accepting,
+ * let requests and sessions in flight finish (at most `graceMs`, then cut them), then
+ * drain every plugin's queue.
+ */
+import type { Server } from 'node:net';
+import type { Logger } from '../logger';
+import { formatHost } from './addresses';
+import { createBalancers } from './balancer';
+import type { DeclarativeConfig } from './model';
+import { createPluginInstances, type PluginInstances } from './plugins';
+import { GatewayHttpProxy } from './proxy';
+import { GatewayRouter } from './router';
+import { GatewayStreamProxy } from './stream';
+
+export interface ListenAddress {
+  /** Without brackets for IPv6. */
+  readonly host: string;
+  /** 0 binds a free port. */
+  readonly port: number;
+}
+
+export interface GatewayOptions {
+  readonly config: DeclarativeConfig;
+  /** The HTTP proxy address (Kong's default proxy port is 8000). */
+  readonly listen: ListenAddress;
+  readonly streamListen?: readonly ListenAddress[];
+  readonly logger: Logger;
+  /** `kong.node.id` (default: one random UUID per process). */
+  readonly nodeId?: string;
+}
+
+export interface GatewayListener {
+  readonly kind: 'proxy' | 'stream';
+  readonly host: string;
+  /** The bound port (the real one when 0 was asked). */
+  readonly port: number;
+  /** `http://HOST:PORT` or `tcp://HOST:PORT`. */
+  readonly url: string;
+}
+
+export interface RunningGateway {
+  /** The proxy first, then the stream listeners in the order given. */
+  readonly listeners: readonly GatewayListener[];
+  readonly plugins: PluginInstances;
+  /**
+   * Graceful stop: no new connections; requests and sessions in flight finish (for at most
+   * `graceMs`, default 10 s, then they are cut); then every queue is drained.
+   */
+  shutdown(graceMs?: number): Promise<void>;
+  /** Cuts every open connection now (a second signal during shutdown). */
+  forceClose(): void;
+}
+
+export const DEFAULT_GRACE_MS = 10_000;
+
+function listen(server: Server, address: ListenAddress): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    server.once('error', onError);
+    server.listen({ host: address.host, port: address.port, exclusive: true }, () => {
+      server.off('error', onError);
+      const bound = server.address();
+      resolve(typeof bound === 'object' && bound !== null ? bound.port : address.port);
+    });
+  });
+}
+
+/** An error binding one of the listeners, naming the address. */
+export class ListenError extends Error {
+  constructor(
+    readonly address: ListenAddress,
+    cause: Error,
+  ) {
+    super(`could not listen on ${formatHost(address.host)}:${address.port}: ${cause.message}`);
+    this.name = 'ListenError';
+  }
+}
+
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const { config, logger } = options;
+  const router = new GatewayRouter(config);
+  const balancers = createBalancers(config);
+  const plugins = createPluginInstances(config, logger, options.nodeId);
+  const http = new GatewayHttpProxy({ router, balancers, plugins: plugins.byId, logger });
+  const streams = (options.streamListen ?? []).map(
+    () => new GatewayStreamProxy({ router, balancers, plugins: plugins.byId, logger }),
+  );
+
+  const listeners: GatewayListener[] = [];
+  const bound: Server[] = [];
+  const bind = async (server: Server, address: ListenAddress, kind: 'proxy' | 'stream'): Promise<void> => {
+    let port: number;
+    try {
+      port = await listen(server, address);
+    } catch (err) {
+      throw new ListenError(address, err as Error);
+    }
+    bound.push(server);
+    const scheme = kind === 'proxy' ? 'http' : 'tcp';
+    listeners.push({ kind, host: address.host, port, url: `${scheme}://${formatHost(address.host)}:${port}` });
+  };
+  try {
+    await bind(http.server, options.listen, 'proxy');
+    const streamListen = options.streamListen ?? [];
+    for (let i = 0; i < streams.length; i++) await bind(streams[i].server, streamListen[i], 'stream');
+  } catch (err) {
+    await Promise.all(bound.map((s) => new Promise((r) => s.close(r))));
+    http.destroyAgents();
+    await plugins.shutdown();
+    throw err;
+  }
+
+  const forceClose = (): void => {
+    http.server.closeAllConnections();
+    for (const s of streams) s.destroySessions();
+  };
+  let stopping: Promise<void> | null = null;
+  return {
+    listeners,
+    plugins,
+    forceClose,
+    shutdown(graceMs = DEFAULT_GRACE_MS): Promise<void> {
+      stopping ??= (async () => {
+        const closed = Promise.all([http.stopAccepting(), ...streams.map((s) => s.stopAccepting())]);
+        // Kept-alive client connections between requests: close them as soon as they are idle.
+        http.server.closeIdleConnections();
+        const idle = setInterval(() => http.server.closeIdleConnections(), 50);
+        const grace = setTimeout(forceClose, graceMs);
+        try {
+          await closed;
+        } finally {
+          clearInterval(idle);
+          clearTimeout(grace);
+        }
+        http.destroyAgents();
+        // Every request has been logged (its response closed): its spans are queued.
+        await plugins.shutdown();
+      })();
+      return stopping;
+    },
+  };
+}
