@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 import * as protobuf from 'protobufjs';
 import type { ZipkinSpan } from '../../src/export/zipkin-json';
 
-const API_DIR = '/work/shared/spec/zipkin-api';
+const API_DIR = path.join(__dirname, '..', 'fixtures', 'zipkin-api');
 
 interface SchemaNode {
   pattern?: string;

@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { request } from 'node:http';
 import { Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
@@ -6,7 +7,7 @@ import { startReceiver, type Receiver } from '../../src/gateway/receiver';
 import { renderWaterfall } from '../../src/gateway/waterfall';
 import type { ZipkinV2Span } from '../../src/gateway/zipkin-v2';
 
-const PROTO = '/work/shared/spec/zipkin-api/zipkin.proto';
+const PROTO = path.join(__dirname, '..', 'fixtures', 'zipkin-api', 'zipkin.proto');
 const ListOfSpans = protobuf.loadSync(PROTO).lookupType('zipkin.proto3.ListOfSpans');
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
