@@ -1,5 +1,6 @@
 import {
   type Context,
+  type SpanContext,
   type TextMapGetter,
   type TextMapPropagator,
   type TextMapSetter,
@@ -17,6 +18,7 @@ import { type Logger, stderrLogger } from '../logger';
 import type { HeaderWriter, RequestHeaders, TraceContext } from './context';
 import { type ExtractResult, type LogTraceIds, PropagationEngine } from './engine';
 import { INJECTED_HEADERS } from './formats';
+import { isZeroHex } from './hex';
 
 /** A Kong `config.propagation` record as a user writes it. */
 export type PropagationInput = NonNullable<ZipkinConfigInput['propagation']>;
@@ -59,16 +61,18 @@ export class KongPropagator implements TextMapPropagator {
     const result = this.engine.extract(headers);
     const kong = result.context;
     if (kong === undefined) return context;
+    // Kept under its own key so that it survives a child span set in the context.
     let out = context.setValue(EXTRACTED_KEY, result);
     if (kong.traceId !== undefined && kong.spanId !== undefined) {
-      const spanContext = {
+      const spanContext: SpanContext = {
         traceId: kong.traceId,
         spanId: kong.spanId,
         traceFlags: kong.shouldSample === true ? TraceFlags.SAMPLED : TraceFlags.NONE,
         isRemote: true,
       };
-      // All-zero ids are valid for some Kong formats but not for OTel: keep only the Kong value then.
-      if (isSpanContextValid(spanContext)) out = trace.setSpanContext(out, spanContext);
+      // The engine's ids are lowercase hex of the right length already; all-zero ids are valid
+      // for some Kong formats but not for OTel: keep only the Kong value then.
+      if (!isZeroHex(kong.traceId) && !isZeroHex(kong.spanId)) out = trace.setSpanContext(out, spanContext);
     }
     if (kong.baggage !== undefined) {
       let bag = propagation.getBaggage(out) ?? propagation.createBaggage();
@@ -85,7 +89,7 @@ export class KongPropagator implements TextMapPropagator {
   /** `inject` that also returns the log serializer's `trace_id` object (§7) for this call. */
   injectWithLogIds(context: Context, carrier: unknown, setter: TextMapSetter<unknown>): LogTraceIds | undefined {
     if (isTracingSuppressed(context) || carrier === null || typeof carrier !== 'object') return undefined;
-    const writer = headerWriter(carrier, setter);
+    const writer = new CarrierWriter(carrier, setter);
     this.engine.clear(writer);
     const extracted = getExtracted(context);
     const ctx = injectContext(context, extracted?.context);
@@ -113,11 +117,13 @@ function injectContext(context: Context, extracted: TraceContext | undefined): T
     for (const [key, entry] of bag.getAllEntries()) entries[key] = entry.value;
     baggage = entries;
   }
-  if (sc === undefined || !isSpanContextValid(sc)) {
-    return extracted === undefined ? undefined : { ...extracted, baggage };
+  // The extracted context itself (no new span under it) goes out as it came: the engine
+  // never mutates what it injects.
+  if (extracted !== undefined && (sc === undefined || (sc.isRemote === true && sc.spanId === extracted.spanId && sc.traceId === extracted.traceId))) {
+    return bag === undefined ? extracted : { ...extracted, baggage };
   }
-  if (extracted !== undefined && sc.isRemote === true && sc.spanId === extracted.spanId && sc.traceId === extracted.traceId) {
-    return { ...extracted, baggage };
+  if (sc === undefined || !isSpanContextValid(sc)) {
+    return extracted === undefined ? undefined : bag === undefined ? extracted : { ...extracted, baggage };
   }
   const sameTrace = extracted !== undefined && extracted.traceId === sc.traceId;
   return {
@@ -138,14 +144,13 @@ function parentSpanId(span: unknown): string | undefined {
   return typeof parent?.spanId === 'string' ? parent.spanId : undefined;
 }
 
-const UPPER_RE = /[A-Z]/;
-
+/**
+ * With OTel's default getter the carrier is read as it is, with lowercase names (Node's
+ * `req.headers`), as every stock propagator does; a custom getter is asked for every key.
+ */
 function toRequestHeaders(carrier: unknown, getter: TextMapGetter<unknown>): RequestHeaders | undefined {
   if (carrier === null || typeof carrier !== 'object') return undefined;
-  if (getter === defaultTextMapGetter) {
-    const keys = Object.keys(carrier);
-    if (!keys.some((k) => UPPER_RE.test(k))) return carrier as RequestHeaders;
-  }
+  if (getter === defaultTextMapGetter) return carrier as RequestHeaders;
   const out: Record<string, string | string[]> = {};
   for (const key of getter.keys(carrier)) {
     const value = getter.get(carrier, key);
@@ -154,19 +159,25 @@ function toRequestHeaders(carrier: unknown, getter: TextMapGetter<unknown>): Req
   return out;
 }
 
-function headerWriter(carrier: object, setter: TextMapSetter<unknown>): HeaderWriter {
-  return {
-    set: (name, value) => setter.set(carrier, name, value),
-    remove: (name) => {
-      const target = carrier as { removeHeader?: unknown } & Record<string, unknown>;
-      // Node's OutgoingMessage (ClientRequest) and plain header objects are both supported.
-      if (typeof target.removeHeader === 'function') {
-        (target.removeHeader as (n: string) => void)(name);
-        return;
-      }
-      for (const key of Object.keys(target)) if (key.toLowerCase() === name) delete target[key];
-    },
-  };
+/** Writes through the OTel setter; removes from Node's `OutgoingMessage` or a plain header object. */
+class CarrierWriter implements HeaderWriter {
+  constructor(
+    private readonly carrier: object,
+    private readonly setter: TextMapSetter<unknown>,
+  ) {}
+
+  set(name: string, value: string): void {
+    this.setter.set(this.carrier, name, value);
+  }
+
+  remove(name: string): void {
+    const target = this.carrier as { removeHeader?: unknown } & Record<string, unknown>;
+    if (typeof target.removeHeader === 'function') {
+      (target.removeHeader as (n: string) => void)(name);
+      return;
+    }
+    for (const key of Object.keys(target)) if (key.toLowerCase() === name) delete target[key];
+  }
 }
 
 /**

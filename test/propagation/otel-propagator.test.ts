@@ -96,10 +96,24 @@ describe('createPropagator as an OTel TextMapPropagator', () => {
     expect(out).toEqual({});
   });
 
-  test('mixed-case carrier keys are read through the getter', () => {
+  test('a custom getter is asked for every key, so mixed-case carriers work through it', () => {
     const p = createPropagator({ extract: ['w3c'], inject: [], default_format: 'w3c' });
-    const ctx = extract(p, { TraceParent: `00-${T32}-${S}-01` });
-    expect(trace.getSpanContext(ctx)?.traceId).toBe(T32);
+    const carrier = { TraceParent: `00-${T32}-${S}-01` };
+    const getter = { keys: (c: Record<string, string>) => Object.keys(c), get: (c: Record<string, string>, k: string) => c[k] };
+    expect(trace.getSpanContext(p.extract(ROOT_CONTEXT, carrier, getter))?.traceId).toBe(T32);
+    // The default getter reads lowercase names, as every stock propagator does.
+    expect(trace.getSpanContext(extract(p, carrier))).toBeUndefined();
+  });
+
+  test('Kong fields survive a child span set in the context (preserve keeps the incoming format)', () => {
+    const p = createPropagator({ extract: ['w3c', 'b3'], inject: ['preserve'], default_format: 'w3c' });
+    const ctx = extract(p, { 'x-b3-traceid': T32, 'x-b3-spanid': S, 'x-b3-flags': '1' });
+    const child = trace.setSpan(ctx, tracer.startSpan('child', {}, ctx));
+    expect(getExtracted(child)).toEqual(getExtracted(ctx));
+    const out: Record<string, string> = {};
+    p.inject(child, out, defaultTextMapSetter);
+    expect(out['x-b3-flags']).toBe('1');
+    expect(out['x-b3-parentspanid']).toBe(S);
   });
 
   test('malformed headers are ignored with Kong\'s warning and leave the context unchanged', () => {
