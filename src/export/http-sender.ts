@@ -1,7 +1,13 @@
 /**
  * POSTs Zipkin bodies to `http_endpoint` (reference §5.2) with node:http / node:https and a
  * keep-alive Agent, so consecutive batches reuse one connection. Kong's three socket
- * timeouts are separate phases here, and failures carry Kong's texts for the queue's logs.
+ * timeouts are separate phases here, and failures carry Kong's texts for the queue's logs
+ * (ngx_lua's socket error strings: `timeout`, `connection refused`, `closed`, …).
+ *
+ * Beyond Kong: the sum of the three timeouts also bounds the whole POST, so a collector
+ * that trickles its answer (each read well within `read_timeout`) cannot hold the queue;
+ * and https always verifies the collector's certificate, whatever
+ * `NODE_TLS_REJECT_UNAUTHORIZED` says (Kong verifies; there is no option to turn it off).
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -47,11 +53,39 @@ interface Target {
 
 const TIMEOUT = Symbol('timeout');
 
+/**
+ * OpenSSL's X509 verify result numbers for the codes Node names: ngx_lua reports a failed
+ * handshake as `<number>: <OpenSSL text>` (`18: self-signed certificate`), Node's message
+ * being that same text.
+ */
+const X509_VERIFY_CODES: Readonly<Record<string, number>> = {
+  UNABLE_TO_GET_ISSUER_CERT: 2,
+  CERT_SIGNATURE_FAILURE: 7,
+  CERT_NOT_YET_VALID: 9,
+  CERT_HAS_EXPIRED: 10,
+  DEPTH_ZERO_SELF_SIGNED_CERT: 18,
+  SELF_SIGNED_CERT_IN_CHAIN: 19,
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 20,
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 21,
+  CERT_CHAIN_TOO_LONG: 22,
+  CERT_REVOKED: 23,
+  INVALID_CA: 24,
+  CERT_UNTRUSTED: 27,
+  CERT_REJECTED: 28,
+};
+
 /** Kong's texts for transport errors; credentials never reach them. */
 function transportErrorText(err: NodeJS.ErrnoException | typeof TIMEOUT, secrets: readonly string[]): string {
   if (err === TIMEOUT || err.code === 'ETIMEDOUT' || err.code === 'ESOCKETTIMEDOUT') return 'zipkin request failed: timeout';
   if (err.code === 'ECONNREFUSED') return 'zipkin request failed: connection refused';
-  let message = err.message;
+  if (err.code === 'ECONNRESET') {
+    // Node's `read ECONNRESET` is a reset; `socket hang up` / `aborted` a close before or
+    // during the response, which ngx_lua reports as `closed`.
+    return err.message === 'read ECONNRESET' ? 'zipkin request failed: connection reset by peer' : 'zipkin request failed: closed';
+  }
+  if (err.code === 'ERR_TLS_CERT_ALTNAME_INVALID') return 'zipkin request failed: certificate host mismatch';
+  const verifyCode = err.code === undefined ? undefined : X509_VERIFY_CODES[err.code];
+  let message = verifyCode === undefined ? err.message : `${verifyCode}: ${err.message}`;
   for (const secret of secrets) if (secret !== '') message = message.split(secret).join('***');
   return `zipkin request failed: ${message}`;
 }
@@ -91,6 +125,8 @@ function parseTarget(endpoint: string): Target {
       port: url.port === '' ? undefined : Number(url.port),
       path: url.pathname + url.search,
       agent,
+      // Explicit, so a process-wide NODE_TLS_REJECT_UNAUTHORIZED=0 cannot send spans to an unverified peer.
+      ...(isHttps ? { rejectUnauthorized: true } : {}),
     },
   };
 }
@@ -148,13 +184,20 @@ export class HttpSender {
 
   private attempt(target: Target, headers: http.OutgoingHttpHeaders, payload: Buffer): Promise<void> {
     const { connectTimeout, sendTimeout, readTimeout } = this.options;
+    const total = connectTimeout > 0 && sendTimeout > 0 && readTimeout > 0 ? connectTimeout + sendTimeout + readTimeout : 0;
     return new Promise<void>((resolve, reject) => {
       let settled = false;
       let timer: NodeJS.Timeout | undefined;
+      // The whole POST: a read timer refreshed by every chunk would let a trickle last forever.
+      let whole: NodeJS.Timeout | undefined;
+      const stopTimers = (): void => {
+        if (timer !== undefined) clearTimeout(timer);
+        if (whole !== undefined) clearTimeout(whole);
+      };
       const finish = (err?: Error): void => {
         if (settled) return;
         settled = true;
-        if (timer !== undefined) clearTimeout(timer);
+        stopTimers();
         if (err === undefined) resolve();
         else reject(err);
       };
@@ -174,6 +217,13 @@ export class HttpSender {
 
       const req = target.module.request({ ...target.options, headers });
       arm(connectTimeout);
+      if (total > 0) {
+        whole = setTimeout(() => {
+          fail(TIMEOUT);
+          req.destroy();
+        }, total);
+        whole.unref();
+      }
       req.on('socket', (socket) => {
         if (socket.connecting) socket.once('connect', () => arm(sendTimeout));
         else arm(sendTimeout);
@@ -182,7 +232,7 @@ export class HttpSender {
       req.on('error', (err: NodeJS.ErrnoException) => {
         if (!settled && req.reusedSocket && err.code === 'ECONNRESET') {
           settled = true;
-          if (timer !== undefined) clearTimeout(timer);
+          stopTimers();
           reject(new StaleSocketError());
           return;
         }

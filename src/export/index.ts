@@ -1,7 +1,7 @@
 /** The reporting half: Kong's queue, the Zipkin encoders, the HTTP sender, the OTel glue. */
 export { KongQueue } from './queue';
 export type { KongQueueOptions, QueueHandler, QueueHealth, QueueDropCounts } from './queue';
-export { KongQueueSpanProcessor, estimateSpanSize } from './queue-span-processor';
+export { KongQueueSpanProcessor, estimateSpanSize, DEFAULT_EXPORT_TIMEOUT_MS } from './queue-span-processor';
 export type { KongQueueSpanProcessorOptions } from './queue-span-processor';
 export { ZipkinExporter } from './zipkin-exporter';
 export type { ZipkinExporterOptions, ZipkinEncoding, ZipkinEncodedSpan } from './zipkin-exporter';
@@ -12,5 +12,5 @@ export type { HttpSenderOptions } from './http-sender';
 export { ZipkinJsonEncoder, toZipkinSpan, zipkinJsonBody, hrTimeToMicros, durationMicros } from './zipkin-json';
 export type { ZipkinSpan, ZipkinEndpoint, ZipkinAnnotation, ZipkinKind, ZipkinSpanOptions } from './zipkin-json';
 export { encodeProto3Span, proto3ListBody } from './zipkin-proto3';
-export { createZipkinReporter } from './reporter';
+export { createZipkinReporter, EXPORT_TIMEOUT_MARGIN_MS } from './reporter';
 export type { ZipkinReporterOptions } from './reporter';

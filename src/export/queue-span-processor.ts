@@ -4,6 +4,11 @@
  * retry, drop and shutdown semantics. With a `PreEncodingSpanExporter` (the Zipkin one)
  * the span is encoded once at its end: that encoding is what `max_bytes` counts and what
  * is sent. Other exporters get the `ReadableSpan`s, sized by `estimateSpanSize`.
+ *
+ * Every export call is bounded by `exportTimeoutMillis` (an exporter that never calls back,
+ * like the stock Zipkin exporter against a collector that never answers, would otherwise
+ * stall the queue and its shutdown forever); so are the exporter's `forceFlush` and
+ * `shutdown`.
  */
 import { context, TraceFlags, type Context } from '@opentelemetry/api';
 import { ExportResultCode, suppressTracing } from '@opentelemetry/core';
@@ -26,7 +31,17 @@ export interface KongQueueSpanProcessorOptions {
   logger?: Logger;
   /** Bytes counted for `max_bytes` when the exporter does not pre-encode; default `estimateSpanSize`. */
   estimateSize?: (span: ReadableSpan) => number;
+  /**
+   * ms one export call may take before it counts as a failed attempt (`timed out after
+   * <n> ms`, retried as Kong retries); also bounds the exporter's `forceFlush` and
+   * `shutdown`, and sets the shutdown deadline of the queue (`max_retry_time` plus this).
+   * Default 30000 (OTel's `exportTimeoutMillis`); 0 = no bound.
+   */
+  exportTimeoutMillis?: number;
 }
+
+/** OTel's BatchSpanProcessor default for `exportTimeoutMillis`. */
+export const DEFAULT_EXPORT_TIMEOUT_MS = 30_000;
 
 /**
  * A cheap estimate of a span's Zipkin JSON size, used for `max_bytes` with exporters that
@@ -70,12 +85,35 @@ function exportVia(exporter: SpanExporter, batch: ReadableSpan[]): Promise<void>
   });
 }
 
+/** `work`, or a resolution after `ms` (logged) if it has not settled by then; 0 = no bound. */
+function bounded(work: Promise<void> | undefined, ms: number, onTimeout: () => void): Promise<void> {
+  if (work === undefined) return Promise.resolve();
+  if (ms === 0) return work;
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      onTimeout();
+      resolve();
+    }, ms);
+    work.then(
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}
+
 export class KongQueueSpanProcessor implements SpanProcessor {
   private readonly exporter: SpanExporter;
   private readonly encoder: PreEncodingSpanExporter | null;
   private readonly queue: KongQueue<unknown>;
   private readonly logger: Logger;
   private readonly estimateSize: (span: ReadableSpan) => number;
+  private readonly exportTimeout: number;
   private shutdownPromise: Promise<void> | null = null;
 
   constructor(options: KongQueueSpanProcessorOptions) {
@@ -83,6 +121,7 @@ export class KongQueueSpanProcessor implements SpanProcessor {
     this.encoder = isPreEncodingSpanExporter(options.exporter) ? options.exporter : null;
     this.logger = options.logger ?? stderrLogger;
     this.estimateSize = options.estimateSize ?? estimateSpanSize;
+    this.exportTimeout = Math.max(0, options.exportTimeoutMillis ?? DEFAULT_EXPORT_TIMEOUT_MS);
     const encoder = this.encoder;
     const handler: QueueHandler<unknown> =
       encoder !== null ? (batch) => untraced(() => encoder.exportEncoded(batch)) : (batch) => exportVia(this.exporter, batch as ReadableSpan[]);
@@ -92,6 +131,7 @@ export class KongQueueSpanProcessor implements SpanProcessor {
       config: options.queue,
       handler,
       logger: this.logger,
+      handlerTimeout: this.exportTimeout,
     });
   }
 
@@ -124,12 +164,23 @@ export class KongQueueSpanProcessor implements SpanProcessor {
   /** Delivers every span queued so far (with retries), then flushes the exporter. */
   async forceFlush(): Promise<void> {
     await this.queue.flush();
-    await this.exporter.forceFlush?.();
+    await bounded(this.exporter.forceFlush?.(), this.exportTimeout, () =>
+      this.logger.warn(`exporter flush did not complete within ${this.exportTimeout} ms`),
+    );
   }
 
-  /** Stops accepting spans, drains the queue as `forceFlush` does, then shuts the exporter down. */
+  /**
+   * Stops accepting spans, drains the queue as `forceFlush` does (until the queue's
+   * shutdown deadline), then shuts the exporter down (bounded by `exportTimeoutMillis`).
+   */
   shutdown(): Promise<void> {
-    this.shutdownPromise ??= this.queue.shutdown().then(() => this.exporter.shutdown());
+    this.shutdownPromise ??= this.queue
+      .shutdown()
+      .then(() =>
+        bounded(this.exporter.shutdown(), this.exportTimeout, () =>
+          this.logger.warn(`exporter shutdown did not complete within ${this.exportTimeout} ms`),
+        ),
+      );
     return this.shutdownPromise;
   }
 }

@@ -3,6 +3,14 @@
  * coalescing, drop-oldest at `max_entries`, a byte cap, retries with exponential backoff
  * bounded by a monotonic clock, strictly sequential delivery, and a drain on flush/shutdown.
  * Generic over entries; the caller supplies each entry's encoded size for `max_bytes`.
+ *
+ * Beyond Kong, so that a dead collector costs bounded time and memory:
+ * - `handlerTimeout` bounds each handler call (a call still pending then is a failure);
+ * - with it, `shutdown()` has a deadline: `max_retry_time` plus one handler timeout after the
+ *   call, no retry starts after it and whatever is still queued then is dropped (counted as
+ *   `shutdown`), so the drain ends within `max_retry_time` + 2 × `handlerTimeout`;
+ * - `concurrency_limit: -1` keeps at most `max_entries` deliveries (and `max_bytes` bytes)
+ *   in flight and drops the new entry beyond that; Kong has no bound there.
  */
 import type { QueueConfig } from '../config/types';
 import type { Logger } from '../logger';
@@ -31,6 +39,12 @@ export interface KongQueueOptions<T> {
   config: QueueConfig;
   handler: QueueHandler<T>;
   logger: Logger;
+  /**
+   * ms one handler call may take; a call still pending then counts as a failure
+   * (`timed out after <n> ms`) and its late outcome is ignored. It also sets the shutdown
+   * deadline (see above). 0 or absent: no bound, no deadline (Kong).
+   */
+  handlerTimeout?: number;
 }
 
 /** Entries lost, by reason. */
@@ -43,7 +57,10 @@ export interface QueueDropCounts {
   too_large: number;
   /** Entries of batches given up after `max_retry_time`. */
   retry_exhausted: number;
-  /** Entries offered after `shutdown()`. */
+  /**
+   * Entries offered after `shutdown()`, and entries still queued or being retried when the
+   * shutdown deadline passed.
+   */
   shutdown: number;
 }
 
@@ -84,6 +101,7 @@ export class KongQueue<T> {
   private readonly handler: QueueHandler<T>;
   private readonly logger: Logger;
   private readonly prefix: string;
+  private readonly handlerTimeout: number;
   private readonly entries = new RingBuffer<T>();
 
   private bytesQueued = 0;
@@ -91,6 +109,8 @@ export class KongQueue<T> {
   private alreadyDroppedEntries = false;
   private consumerActive = false;
   private closed = false;
+  /** `performance.now()` after which a shutting-down queue stops trying; Infinity until then. */
+  private deadline = Infinity;
   /** Pending flushes: while any, coalescing collapses and timers hold the process open. */
   private draining = 0;
   /** Wakes a coalescing wait early (new entry or drain start). */
@@ -103,8 +123,11 @@ export class KongQueue<T> {
   /** Sequence number of the first entry of the batch being delivered, or -1. */
   private inFlightFirstSeq = -1;
   private readonly flushWaiters: FlushWaiter[] = [];
-  /** Deliveries under `concurrency_limit: -1`. */
+  /** Deliveries under `concurrency_limit: -1`, and their bytes. */
   private readonly unlimited = new Set<Promise<void>>();
+  private unlimitedBytes = 0;
+  /** Retry waits in progress, so the shutdown deadline can cut them short. */
+  private readonly sleepers = new Set<{ timer: NodeJS.Timeout; until: number; wake: () => void }>();
 
   private readonly counters = {
     queued: 0,
@@ -120,6 +143,7 @@ export class KongQueue<T> {
     this.handler = options.handler;
     this.logger = options.logger;
     this.prefix = `[${options.logTag}] queue ${options.name}: `;
+    this.handlerTimeout = options.handlerTimeout !== undefined && options.handlerTimeout > 0 ? options.handlerTimeout : 0;
   }
 
   /**
@@ -131,11 +155,7 @@ export class KongQueue<T> {
       this.counters.dropped.shutdown++;
       return 'queue is shut down';
     }
-    if (this.config.concurrency_limit === -1) {
-      this.counters.queued++;
-      this.startUnlimited(entry);
-      return undefined;
-    }
+    if (this.config.concurrency_limit === -1) return this.startUnlimited(entry, bytes);
 
     const maxEntries = this.config.max_entries;
     if (this.entries.length >= maxEntries * CAPACITY_WARNING_THRESHOLD) {
@@ -221,9 +241,24 @@ export class KongQueue<T> {
     return new Promise<void>((resolve) => this.flushWaiters.push({ target, resolve })).then(() => this.stopDraining());
   }
 
-  /** Refuses new entries, then drains as `flush` does. */
+  /**
+   * Refuses new entries, then drains as `flush` does; with a `handlerTimeout`, only until
+   * the shutdown deadline (see the module comment).
+   */
   shutdown(): Promise<void> {
-    this.closed = true;
+    if (!this.closed) {
+      this.closed = true;
+      if (this.handlerTimeout > 0) {
+        this.deadline = now() + Math.max(0, this.config.max_retry_time) * 1000 + this.handlerTimeout;
+        // A retry wait (up to max_retry_delay) must not outlast the deadline.
+        for (const sleeper of this.sleepers) {
+          if (sleeper.until > this.deadline) {
+            this.clearTimer(sleeper.timer);
+            sleeper.timer = this.timer(Math.max(0, this.deadline - now()), sleeper.wake);
+          }
+        }
+      }
+    }
     return this.flush();
   }
 
@@ -231,6 +266,12 @@ export class KongQueue<T> {
 
   private async consume(): Promise<void> {
     while (this.entries.length > 0) {
+      if (now() >= this.deadline) {
+        this.loseAtDeadline(this.entries.length);
+        while (this.entries.length > 0) this.dropOldest();
+        this.settleFlushes();
+        break;
+      }
       const batch = await this.assemble();
       if (batch.length === 0) continue;
       this.inFlightFirstSeq = this.nextSeq - this.entries.length - batch.length;
@@ -306,10 +347,14 @@ export class KongQueue<T> {
     let retries = 0;
     this.counters.batches++;
     for (;;) {
+      if (now() >= this.deadline) {
+        this.loseAtDeadline(count);
+        return;
+      }
       this.logger.debug(`${this.prefix}passing ${count} entries to handler`);
       let message: string | undefined;
       try {
-        await this.handler(batch);
+        await this.callHandler(batch);
         this.logger.debug(`${this.prefix}handler processed ${count} entries successfully`);
         this.counters.sent += count;
         return;
@@ -326,22 +371,87 @@ export class KongQueue<T> {
         return;
       }
       await this.sleep(Math.min(cfg.max_retry_delay, 2 ** retries * cfg.initial_retry_delay) * 1000);
+      if (now() >= this.deadline) {
+        this.loseAtDeadline(count);
+        return;
+      }
       retries++;
       this.counters.retried++;
     }
   }
 
-  // --- concurrency_limit -1: each entry is its own delivery, no batching or limits --------
+  /** The handler, bounded by `handlerTimeout`; a synchronous throw is a rejection. */
+  private callHandler(batch: T[]): Promise<void> {
+    const ms = this.handlerTimeout;
+    if (ms === 0) return this.handler(batch);
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const timer = this.timer(ms, () => {
+        if (settled) return;
+        settled = true;
+        reject(new Error(`timed out after ${ms} ms`));
+      });
+      const settle = (err: unknown, failed: boolean): void => {
+        if (settled) return;
+        settled = true;
+        this.clearTimer(timer);
+        if (failed) reject(err);
+        else resolve();
+      };
+      let call: Promise<void>;
+      try {
+        call = this.handler(batch);
+      } catch (err) {
+        call = Promise.reject(err);
+      }
+      call.then(
+        () => settle(undefined, false),
+        (err: unknown) => settle(err, true),
+      );
+    });
+  }
 
-  private startUnlimited(entry: T): void {
+  private loseAtDeadline(count: number): void {
+    this.logger.error(`${this.prefix}could not send entries before the shutdown deadline. ${count} queue entries were lost`);
+    this.counters.dropped.shutdown += count;
+  }
+
+  // --- concurrency_limit -1: each entry is its own delivery, no batching -----------------
+
+  /**
+   * Kong has no limit here, so a dead collector would grow the deliveries (each holding its
+   * entry, timers and possibly a socket) without bound. Ours: at most `max_entries`
+   * deliveries and `max_bytes` bytes in flight; the new entry is dropped beyond that.
+   */
+  private startUnlimited(entry: T, bytes: number): string | undefined {
+    const cfg = this.config;
+    let message: string | undefined;
+    if (this.unlimited.size >= cfg.max_entries) {
+      message = `queue full: ${this.unlimited.size} deliveries in flight (concurrency_limit -1), dropping the new entry`;
+      this.counters.dropped.queue_full++;
+    } else if (cfg.max_bytes !== null && bytes > cfg.max_bytes) {
+      message = `string to be queued is longer (${bytes} bytes) than the queue's max_bytes (${cfg.max_bytes} bytes)`;
+      this.counters.dropped.too_large++;
+    } else if (cfg.max_bytes !== null && this.unlimitedBytes + bytes > cfg.max_bytes) {
+      message = `byte capacity exceeded: ${this.unlimitedBytes} bytes in flight (concurrency_limit -1), dropping the new entry`;
+      this.counters.dropped.max_bytes++;
+    }
+    if (message !== undefined) {
+      this.logger.error(this.prefix + message);
+      return message;
+    }
+    this.counters.queued++;
     this.counters.inFlight++;
+    this.unlimitedBytes += bytes;
     const delivery = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => this.deliver([entry]))
       .finally(() => {
         this.counters.inFlight--;
+        this.unlimitedBytes -= bytes;
         this.unlimited.delete(delivery);
       });
     this.unlimited.add(delivery);
+    return undefined;
   }
 
   // --- drops, flush bookkeeping, timers --------------------------------------------------
@@ -384,9 +494,16 @@ export class KongQueue<T> {
     }
   }
 
+  /** A retry wait; ends at the shutdown deadline at the latest. */
   private sleep(ms: number): Promise<void> {
+    const until = Math.min(now() + ms, this.deadline);
     return new Promise<void>((resolve) => {
-      this.timer(ms, resolve);
+      const wake = (): void => {
+        this.sleepers.delete(sleeper);
+        resolve();
+      };
+      const sleeper = { until, wake, timer: this.timer(Math.max(0, until - now()), wake) };
+      this.sleepers.add(sleeper);
     });
   }
 

@@ -19,6 +19,12 @@ export interface ZipkinReporterOptions {
   gzip?: boolean;
 }
 
+/**
+ * How much longer than the sender's own bound on one POST (connect + send + read timeouts)
+ * the queue waits for a delivery: the sender's `zipkin request failed: timeout` comes first.
+ */
+export const EXPORT_TIMEOUT_MARGIN_MS = 500;
+
 /** The span processor that reports a plugin's spans to `config.http_endpoint` as Kong does. */
 export function createZipkinReporter(config: ZipkinConfig, options: ZipkinReporterOptions): KongQueueSpanProcessor {
   const logger = options.logger ?? stderrLogger;
@@ -34,5 +40,9 @@ export function createZipkinReporter(config: ZipkinConfig, options: ZipkinReport
     logger,
   });
   const name = options.instanceName ? `zipkin plugin ${options.pluginId} (${options.instanceName})` : `zipkin plugin ${options.pluginId}`;
-  return new KongQueueSpanProcessor({ exporter, queue: config.queue, name: options.pluginId, logTag: name, logger });
+  const { connect_timeout: connect, send_timeout: send, read_timeout: read } = config;
+  // A timeout of 0 leaves that phase unbounded (Kong passes 0 through), so the POST and
+  // the queue's shutdown drain are unbounded too.
+  const exportTimeoutMillis = connect > 0 && send > 0 && read > 0 ? connect + send + read + EXPORT_TIMEOUT_MARGIN_MS : 0;
+  return new KongQueueSpanProcessor({ exporter, queue: config.queue, name: options.pluginId, logTag: name, logger, exportTimeoutMillis });
 }

@@ -335,11 +335,11 @@ describe('retries (§6.5)', () => {
 });
 
 describe('concurrency_limit -1', () => {
-  test('each entry is delivered on its own, concurrently, without batching or limits', async () => {
+  test('each entry is delivered on its own, concurrently, without batching or coalescing', async () => {
     const gate = deferred();
     const h = controllableHandler(() => gate.promise);
     const log = recordingLogger();
-    const q = makeQueue({ concurrency_limit: -1, max_batch_size: 10, max_entries: 2, max_bytes: 10 }, h.handler, log);
+    const q = makeQueue({ concurrency_limit: -1, max_batch_size: 10, max_entries: 4, max_bytes: 400 }, h.handler, log);
     for (const e of ['a', 'b', 'c', 'd']) expect(q.enqueue(e, 100)).toBeUndefined();
     await tick(0);
     expect(h.calls.map((c) => c.batch)).toEqual([['a'], ['b'], ['c'], ['d']]);
@@ -349,6 +349,30 @@ describe('concurrency_limit -1', () => {
     await tick(0);
     expect(q.health()).toMatchObject({ sent: 4, inFlight: 0, batches: 4 });
     expect(nonDebug(log)).toEqual([]);
+  });
+
+  test('difference from Kong: max_entries and max_bytes bound the deliveries in flight; the new entry is dropped beyond them', async () => {
+    const gate = deferred();
+    const h = controllableHandler(() => gate.promise);
+    const log = recordingLogger();
+    const q = makeQueue({ concurrency_limit: -1, max_entries: 2, max_bytes: 250 }, h.handler, log);
+    expect(q.enqueue('a', 100)).toBeUndefined();
+    expect(q.enqueue('b', 100)).toBeUndefined();
+    expect(q.enqueue('c', 100)).toBe('queue full: 2 deliveries in flight (concurrency_limit -1), dropping the new entry');
+    await tick(0);
+    gate.resolve();
+    await tick(0);
+    expect(q.enqueue('d', 200)).toBeUndefined();
+    expect(q.enqueue('e', 100)).toBe('byte capacity exceeded: 200 bytes in flight (concurrency_limit -1), dropping the new entry');
+    expect(q.enqueue('f', 300)).toBe("string to be queued is longer (300 bytes) than the queue's max_bytes (250 bytes)");
+    await tick(0);
+    expect(h.calls.map((c) => c.batch)).toEqual([['a'], ['b'], ['d']]);
+    expect(q.health()).toMatchObject({ queued: 3, sent: 3, inFlight: 0, dropped: { queue_full: 1, max_bytes: 1, too_large: 1 } });
+    expect(nonDebug(log)).toEqual([
+      `error ${P}queue full: 2 deliveries in flight (concurrency_limit -1), dropping the new entry`,
+      `error ${P}byte capacity exceeded: 200 bytes in flight (concurrency_limit -1), dropping the new entry`,
+      `error ${P}string to be queued is longer (300 bytes) than the queue's max_bytes (250 bytes)`,
+    ]);
   });
 
   test('retries apply per entry; flush waits for them', async () => {
