@@ -25,10 +25,23 @@ export class ConfigError extends Error {
 
   constructor(errors: readonly ConfigIssue[]) {
     if (errors.length === 0) throw new TypeError('ConfigError needs at least one issue');
-    super(errors.map((e) => `${e.path}: ${e.reason}`).join('\n'));
+    const safe = errors.map((e) => Object.freeze({ path: escapeControls(e.path), reason: escapeControls(e.reason) }));
+    super(safe.map((e) => `${e.path}: ${e.reason}`).join('\n'));
     this.name = 'ConfigError';
-    this.path = errors[0].path;
-    this.reason = errors[0].reason;
-    this.errors = Object.freeze(errors.map((e) => Object.freeze({ path: e.path, reason: e.reason })));
+    this.path = safe[0].path;
+    this.reason = safe[0].reason;
+    this.errors = Object.freeze(safe);
   }
+}
+
+// C0 controls and DEL. Kong echoes them raw; here a CR or LF in a key or a header name of
+// the input could forge extra lines in a log, so they are written as escapes instead.
+const CONTROL_RE = /[\x00-\x1f\x7f]/;
+const CONTROLS_RE = /[\x00-\x1f\x7f]/g;
+const ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** Control characters as JSON-style escapes (a CR becomes the two characters `\r`). */
+export function escapeControls(text: string): string {
+  if (!CONTROL_RE.test(text)) return text;
+  return text.replace(CONTROLS_RE, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

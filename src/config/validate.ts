@@ -17,6 +17,9 @@
  * - `http_endpoint` must also parse with Node's `URL` (`could not parse url. Invalid URL`);
  *   Kong accepts such a URL and fails on every send.
  * - An empty object is not an empty array (Lua cannot tell them apart).
+ * - `http_response_header_for_traceid` must be an HTTP token (`checkResponseHeaderName`).
+ * - Control characters echoed from the input (a header name, a tag name, an unknown key)
+ *   are shown escaped, so an error text is always one line per issue (errors.ts).
  */
 import { PROPAGATION_DEFAULTS, PROTECTED_TAGS, QUEUE_DEFAULTS, TIMEOUT_MAX, ZIPKIN_DEFAULTS } from './defaults';
 import { ConfigError, type ConfigIssue } from './errors';
@@ -78,6 +81,8 @@ const URL_SCHEME_RE = /^[A-Za-z0-9][A-Za-z0-9+\-.]*:/;
 const URL_PORT_RE = /:[^:\]]*$/;
 // kong.tools.http validate_header_name: `^[a-zA-Z0-9-_]+$`.
 const HEADER_NAME_RE = /^[A-Za-z0-9_-]+$/;
+// An HTTP token (RFC 9110 `tchar`): what Node accepts as a header name.
+const TOKEN_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /**
  * Kong's `typedefs.url` check: luasocket's `url.parse` must find a host (checked first)
@@ -108,6 +113,18 @@ function checkHeaderName(name: string): string | undefined {
   // The empty name never gets here: Kong's implicit `length must be at least 1` runs first.
   if (HEADER_NAME_RE.test(name)) return undefined;
   return `bad header name '${name}', allowed characters are A-Z, a-z, 0-9, '_', and '-'`;
+}
+
+/**
+ * `http_response_header_for_traceid` must be a header name Node can send. Kong does not
+ * validate it (nginx then sends whatever it is given); here a name with a space, a colon,
+ * CR or LF would make Node throw on every response, so it is rejected when the config is
+ * loaded instead (a deliberate difference). Any token is allowed, so every name Kong users
+ * have in practice (`X-Trace-Id`, `x_trace.id`) stays valid.
+ */
+function checkResponseHeaderName(name: string): string | undefined {
+  if (TOKEN_RE.test(name)) return undefined;
+  return `bad header name '${name}', allowed characters are A-Z, a-z, 0-9 and !#$%&'*+-.^_\`|~`;
 }
 
 function checkStaticTags(tags: readonly unknown[]): string | undefined {
@@ -183,7 +200,7 @@ const CONFIG_SCHEMA = record(
     ['connect_timeout', { type: 'integer', default: D.connect_timeout, between: TIMEOUT_RANGE }],
     ['send_timeout', { type: 'integer', default: D.send_timeout, between: TIMEOUT_RANGE }],
     ['read_timeout', { type: 'integer', default: D.read_timeout, between: TIMEOUT_RANGE }],
-    ['http_response_header_for_traceid', { type: 'string' }],
+    ['http_response_header_for_traceid', { type: 'string', check: checkResponseHeaderName }],
     [
       'phase_duration_flavor',
       { type: 'string', required: true, default: D.phase_duration_flavor, oneOf: ['annotations', 'tags'] },

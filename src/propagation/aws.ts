@@ -22,6 +22,22 @@ function isSpace(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13);
 }
 
+const ROOT = 'Root';
+const PARENT = 'Parent';
+const SAMPLED = 'Sampled';
+type Key = typeof ROOT | typeof PARENT | typeof SAMPLED;
+
+/** The known key `s[start, end)` names once trimmed, without copying it; undefined for any other. */
+function keyOf(s: string, start: number, end: number): Key | undefined {
+  while (start < end && isSpace(s.charCodeAt(start))) start++;
+  while (end > start && isSpace(s.charCodeAt(end - 1))) end--;
+  const len = end - start;
+  if (len === 4 && s.startsWith(ROOT, start)) return ROOT;
+  if (len === 6 && s.startsWith(PARENT, start)) return PARENT;
+  if (len === 7 && s.startsWith(SAMPLED, start)) return SAMPLED;
+  return undefined;
+}
+
 export const awsExtractor: FormatExtractor = {
   triggers: ['x-amzn-trace-id'],
   extract(headers: RequestHeaders, log: Logger): TraceContext | undefined {
@@ -34,32 +50,40 @@ export const awsExtractor: FormatExtractor = {
     let shouldSample: boolean | undefined;
     const n = header.length;
     let pos = 0;
-    // Walk the `;`-separated items in place instead of splitting (no arrays per request).
+    // The next `=` at or after `pos`, kept across items: searching it afresh per item would
+    // rescan the rest of the header each time (quadratic on `;;;…` without any `=`).
+    let nextEq = -2;
+    // Walk the `;`-separated items in place, comparing keys where they stand: no substring
+    // per item, so a value of thousands of `;` or `=` costs no allocation.
     while (pos <= n) {
       let end = header.indexOf(';', pos);
       if (end === -1) end = n;
       // Kong splits an item on every `=` and takes fields 1 and 2, so the value stops at a
       // second `=` (`Sampled=1=x` reads `1`). No `=` at all gives an empty value.
       let keyEnd = end;
-      let value = '';
-      const eq = header.indexOf('=', pos);
-      if (eq !== -1 && eq < end) {
-        keyEnd = eq;
-        const eq2 = header.indexOf('=', eq + 1);
-        value = strip(header, eq + 1, eq2 !== -1 && eq2 < end ? eq2 : end);
+      let valueStart = end;
+      let valueEnd = end;
+      if (nextEq !== -1 && nextEq < pos) nextEq = header.indexOf('=', pos);
+      if (nextEq !== -1 && nextEq < end) {
+        keyEnd = nextEq;
+        valueStart = nextEq + 1;
+        nextEq = header.indexOf('=', valueStart);
+        if (nextEq !== -1 && nextEq < end) valueEnd = nextEq;
       }
-      const key = strip(header, pos, keyEnd);
+      const key = keyOf(header, pos, keyEnd);
       pos = end + 1;
+      if (key === undefined) continue;
 
       // Keys are case-sensitive, unknown ones ignored, order irrelevant, a repeat overrides.
-      if (key === 'Root') {
+      const value = strip(header, valueStart, valueEnd);
+      if (key === ROOT) {
         const m = ROOT_RE.exec(value);
         if (m === null) {
           log.warn('invalid aws header trace id; ignoring.');
           return undefined;
         }
         traceId = (m[1] + m[2]).toLowerCase();
-      } else if (key === 'Parent') {
+      } else if (key === PARENT) {
         // Kong checks only the length; requiring hex too is deliberate difference 6.
         if (!PARENT_RE.test(value)) {
           log.warn('invalid aws header parent id; ignoring.');
@@ -67,7 +91,7 @@ export const awsExtractor: FormatExtractor = {
         }
         // X-Ray's "Parent" is the caller's span, which Kong calls span_id.
         spanId = value.toLowerCase();
-      } else if (key === 'Sampled') {
+      } else {
         if (value !== '0' && value !== '1') {
           log.warn('invalid aws header sampled flag; ignoring.');
           return undefined;

@@ -1,8 +1,10 @@
 import type { EffectivePropagation, ExtractFormat, InjectFormat } from '../config/types';
 import type { Logger } from '../logger';
 import type { FormatExtractor, FormatInjector, HeaderWriter, InjectContext, RequestHeaders, TraceContext } from './context';
-import { EXTRACTORS, INJECTORS } from './formats';
+import { limitBaggage } from './baggage';
+import { EXTRACTORS, INJECTORS, WRITES_BAGGAGE } from './formats';
 import { resizeHex } from './hex';
+import { MAX_TRACE_HEADER_BYTES, traceHeaderTooLarge } from './limits';
 
 /** What extraction found: the winning format's context, normalised (§4.2), or nothing. */
 export interface ExtractResult {
@@ -41,13 +43,22 @@ export class PropagationEngine {
     this.defaultFormat = config.default_format;
   }
 
-  /** Extraction in the configured order; the first format yielding a non-empty context wins. */
+  /**
+   * Extraction in the configured order; the first format yielding a non-empty context wins.
+   * A format with a trace header over `MAX_TRACE_HEADER_BYTES` is skipped with a warning
+   * (ours: Kong has no limit), so nothing derived from that header is injected upstream.
+   */
   extract(headers: RequestHeaders): ExtractResult {
     const steps = this.steps;
     if (steps === null) return NOTHING;
     for (let i = 0; i < steps.length; i++) {
       const { format, extractor } = steps[i];
-      if (!hasAny(headers, extractor.triggers)) continue;
+      const present = presentTriggers(headers, extractor.triggers);
+      if (present === NONE_PRESENT) continue;
+      if (present !== ALL_FIT) {
+        this.log.warn(traceHeaderTooLarge(present));
+        continue;
+      }
       const raw = extractor.extract(headers, this.log);
       if (raw === undefined) continue;
       const context = normalise(raw);
@@ -76,6 +87,9 @@ export class PropagationEngine {
     let trace8: string | undefined;
     const spanId = ctx.spanId === undefined ? undefined : resizeHex(ctx.spanId, 8);
     const parentId = ctx.parentId === undefined ? undefined : resizeHex(ctx.parentId, 8);
+    // Baggage is capped (limits.ts) once per call, and only when a format sends it.
+    let baggage = ctx.baggage;
+    let baggageLimited = baggage === undefined;
     for (let i = 0; i < entries.length; i++) {
       let format = entries[i];
       if (format === 'preserve') {
@@ -94,12 +108,16 @@ export class PropagationEngine {
         const size = chooseSize(injector, ctx.traceIdOriginalSize);
         traceId = size === 16 ? (trace16 ??= resizeHex(ctx.traceId, 16)) : (trace8 ??= resizeHex(ctx.traceId, 8));
       }
+      if (!baggageLimited && WRITES_BAGGAGE.has(format)) {
+        baggage = limitBaggage(baggage as Readonly<Record<string, string>>, this.log);
+        baggageLimited = true;
+      }
       const injectCtx: InjectContext = {
         traceId,
         spanId,
         parentId,
         shouldSample: ctx.shouldSample,
-        baggage: ctx.baggage,
+        baggage,
         flags: ctx.flags,
       };
       (ids ??= {})[injector.logKey] = injector.inject(injectCtx, headers);
@@ -109,27 +127,69 @@ export class PropagationEngine {
   }
 }
 
-function hasAny(headers: RequestHeaders, names: readonly string[]): boolean {
-  for (let i = 0; i < names.length; i++) if (headers[names[i]] !== undefined) return true;
-  return false;
+// `tracestate` is only scanned for a `b3=` member, never parsed as a whole or sent on by
+// us, and W3C lets it legitimately exceed the limit (32 members of up to 512 characters).
+const UNLIMITED = 'tracestate';
+const NONE_PRESENT = 0;
+const ALL_FIT = 1;
+
+/**
+ * Whether any of the trigger headers is present, and if so whether all fit the size limit
+ * (every value of a repeated one): `NONE_PRESENT`, `ALL_FIT`, or the first oversized name.
+ */
+function presentTriggers(headers: RequestHeaders, names: readonly string[]): typeof NONE_PRESENT | typeof ALL_FIT | string {
+  let found: typeof NONE_PRESENT | typeof ALL_FIT = NONE_PRESENT;
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i];
+    const value = headers[name];
+    if (value === undefined) continue;
+    found = ALL_FIT;
+    if (name === UNLIMITED) continue;
+    if (typeof value === 'string') {
+      if (value.length > MAX_TRACE_HEADER_BYTES) return name;
+    } else {
+      for (let j = 0; j < value.length; j++) {
+        const v = value[j];
+        if (typeof v === 'string' && v.length > MAX_TRACE_HEADER_BYTES) return name;
+      }
+    }
+  }
+  return found;
 }
 
-/** §4.2 step 3: remember the trace id width, then trace → 16 bytes, span and parent → 8. */
+/**
+ * §4.2 step 3: remember the trace id width, then trace → 16 bytes, span and parent → 8.
+ * One fixed-shape object (no spread, no dynamic keys): this runs on every extraction.
+ */
 function normalise(raw: TraceContext): TraceContext {
-  const ctx: TraceContext = { ...raw };
-  if (raw.traceId !== undefined) {
-    ctx.traceIdOriginalSize = raw.traceId.length / 2;
-    ctx.traceId = resizeHex(raw.traceId, 16);
-  }
-  if (raw.spanId !== undefined) ctx.spanId = resizeHex(raw.spanId, 8);
-  if (raw.parentId !== undefined) ctx.parentId = resizeHex(raw.parentId, 8);
-  return ctx;
+  const traceId = raw.traceId;
+  return {
+    traceId: traceId === undefined ? undefined : resizeHex(traceId, 16),
+    spanId: raw.spanId === undefined ? undefined : resizeHex(raw.spanId, 8),
+    parentId: raw.parentId === undefined ? undefined : resizeHex(raw.parentId, 8),
+    reuseSpanId: raw.reuseSpanId,
+    shouldSample: raw.shouldSample,
+    baggage: raw.baggage,
+    flags: raw.flags,
+    w3cFlags: raw.w3cFlags,
+    singleHeader: raw.singleHeader,
+    traceIdOriginalSize: traceId === undefined ? undefined : traceId.length / 2,
+  };
 }
 
 /** Kong's `next(ctx) ~= nil`: any field set counts, even without a trace id (§4.2 quirk). */
-function isNonEmpty(ctx: TraceContext): boolean {
-  for (const key in ctx) if ((ctx as Record<string, unknown>)[key] !== undefined) return true;
-  return false;
+function isNonEmpty(c: TraceContext): boolean {
+  return (
+    c.traceId !== undefined ||
+    c.spanId !== undefined ||
+    c.parentId !== undefined ||
+    c.reuseSpanId !== undefined ||
+    c.shouldSample !== undefined ||
+    c.baggage !== undefined ||
+    c.flags !== undefined ||
+    c.w3cFlags !== undefined ||
+    c.singleHeader !== undefined
+  );
 }
 
 function chooseSize(injector: FormatInjector, original: number | undefined): 8 | 16 {

@@ -48,3 +48,6 @@ export const INJECTED_HEADERS: Readonly<Record<InjectFormat, readonly string[]>>
   gcp: ['x-cloud-trace-context'],
   instana: ['x-instana-t', 'x-instana-s', 'x-instana-l'],
 };
+
+/** The injectors that write baggage headers (`uberctx-*`, `ot-baggage-*`). */
+export const WRITES_BAGGAGE: ReadonlySet<InjectFormat> = new Set<InjectFormat>(['jaeger', 'ot']);

@@ -51,7 +51,7 @@ export const jaegerExtractor: FormatExtractor = {
       parentId: fromHex(parentId),
       reuseSpanId: true,
       shouldSample: (parseInt(traceFlags, 16) & 1) === 1,
-      baggage: readBaggage(headers, BAGGAGE_PREFIX),
+      baggage: readBaggage(headers, BAGGAGE_PREFIX, log),
     };
   },
 };

@@ -43,7 +43,7 @@ export const otExtractor: FormatExtractor = {
       spanId = undefined;
     }
 
-    const baggage = readBaggage(headers, BAGGAGE_PREFIX);
+    const baggage = readBaggage(headers, BAGGAGE_PREFIX, log);
     // Kong returns an all-nil table here, which the engine treats as nothing.
     if (traceId === undefined && shouldSample === undefined && baggage === undefined) return undefined;
     return {
