@@ -655,6 +655,24 @@ export interface ParseOptions {
   readonly format?: 'yaml' | 'json';
 }
 
+// Parser messages quote the source around the error, which may hold the http_endpoint
+// password: only the position (and YAML's error code) is reported.
+
+function yamlErrorReason(err: unknown): string {
+  const e = err as { code?: unknown; linePos?: ReadonlyArray<{ line: number; col: number }> };
+  const at = e.linePos?.[0];
+  const where = at === undefined ? '' : ` at line ${at.line}, column ${at.col}`;
+  return `invalid YAML${where}${typeof e.code === 'string' ? ` (${e.code})` : ''}`;
+}
+
+function jsonErrorReason(text: string, err: unknown): string {
+  const m = /position (\d+)/.exec(err instanceof Error ? err.message : '');
+  if (m === null) return 'invalid JSON';
+  const pos = Number(m[1]);
+  const before = text.slice(0, pos).split('\n');
+  return `invalid JSON at line ${before.length}, column ${before[before.length - 1].length + 1}`;
+}
+
 /** Parses decK text (YAML or JSON) and resolves it. Throws `DeclarativeConfigError`. */
 export function parseDeclarativeConfig(text: string, options: ParseOptions = {}): DeclarativeConfig {
   let doc: unknown;
@@ -662,13 +680,13 @@ export function parseDeclarativeConfig(text: string, options: ParseOptions = {})
     try {
       doc = JSON.parse(text);
     } catch (err) {
-      throw new DeclarativeConfigError([{ path: '', reason: `invalid JSON: ${(err as Error).message}` }]);
+      throw new DeclarativeConfigError([{ path: '', reason: jsonErrorReason(text, err) }]);
     }
   } else {
     try {
       doc = parseYaml(text, { uniqueKeys: true, maxAliasCount: 100 });
     } catch (err) {
-      throw new DeclarativeConfigError([{ path: '', reason: `invalid YAML: ${(err as Error).message}` }]);
+      throw new DeclarativeConfigError([{ path: '', reason: yamlErrorReason(err) }]);
     }
   }
   return resolveDeclarativeConfig(doc);

@@ -216,9 +216,10 @@ describe('parseDeclarativeConfig: formats and files', () => {
   });
 
   it('reports unparsable text', () => {
-    expect(() => parseDeclarativeConfig('{', { format: 'json' })).toThrow(/^invalid JSON: /);
-    expect(() => parseDeclarativeConfig('a: [1,\n')).toThrow(/^invalid YAML: /);
-    expect(() => parseDeclarativeConfig('a: 1\na: 2\n')).toThrow(/^invalid YAML: Map keys must be unique/);
+    // Only the position: parser messages would quote the source (and its passwords).
+    expect(() => parseDeclarativeConfig('{', { format: 'json' })).toThrow(/^invalid JSON at line 1, column 2$/);
+    expect(() => parseDeclarativeConfig('a: [1,\n')).toThrow(/^invalid YAML at line 2, column 1 \(BAD_INDENT\)$/);
+    expect(() => parseDeclarativeConfig('a: 1\na: 2\n')).toThrow(/^invalid YAML at line 2, column 1 \(DUPLICATE_KEY\)$/);
   });
 
   it('loads files by extension', async () => {
