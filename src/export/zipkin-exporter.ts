@@ -68,7 +68,7 @@ export class ZipkinExporter implements PreEncodingSpanExporter<ZipkinEncodedSpan
   }
 
   encodedSize(encoded: ZipkinEncodedSpan): number {
-    return typeof encoded === 'string' ? Buffer.byteLength(encoded) : encoded.length;
+    return typeof encoded === 'string' ? this.json.byteLength(encoded) : encoded.length;
   }
 
   exportEncoded(batch: readonly ZipkinEncodedSpan[]): Promise<void> {

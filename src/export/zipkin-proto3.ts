@@ -18,7 +18,9 @@ const TWO_32 = 2 ** 32;
 
 /**
  * Append-only byte writer over one reusable scratch buffer. A nested message reserves one
- * length byte and shifts its body in the rare case the length needs more.
+ * length byte and shifts its body in the rare case the length needs more. Short ASCII strings,
+ * ids and fixed64 values are written byte by byte in JS: Kong's strings are short, and a
+ * native `write` call costs more than the loop.
  */
 class ProtoWriter {
   buf: Buffer = Buffer.allocUnsafe(1024);
@@ -48,20 +50,53 @@ class ProtoWriter {
     this.buf[this.pos++] = v;
   }
 
+  /** A field key: one byte for the fields and wire types used here (field × 8 + type < 128). */
   key(field: number, wireType: number): void {
-    this.varint(field * 8 + wireType);
+    this.reserve(1);
+    this.buf[this.pos++] = field * 8 + wireType;
   }
 
   fixed64(field: number, value: number): void {
-    this.key(field, FIXED64);
-    this.reserve(8);
-    this.buf.writeUInt32LE(value % TWO_32, this.pos);
-    this.buf.writeUInt32LE(Math.floor(value / TWO_32), this.pos + 4);
-    this.pos += 8;
+    this.reserve(9);
+    const buf = this.buf;
+    let p = this.pos;
+    buf[p++] = field * 8 + FIXED64;
+    const high = Math.floor(value / TWO_32);
+    const low = value - high * TWO_32; // value % 2^32 (exact below 2^53), without a slow float modulo
+    buf[p++] = low & 0xff;
+    buf[p++] = (low >>> 8) & 0xff;
+    buf[p++] = (low >>> 16) & 0xff;
+    buf[p++] = low >>> 24;
+    buf[p++] = high & 0xff;
+    buf[p++] = (high >>> 8) & 0xff;
+    buf[p++] = (high >>> 16) & 0xff;
+    buf[p++] = high >>> 24;
+    this.pos = p;
   }
 
   string(field: number, value: string): void {
     if (value === '') return;
+    const n = value.length;
+    if (n < 128) {
+      // ASCII below 128 characters: one length byte, one byte per character.
+      this.reserve(n + 2);
+      const buf = this.buf;
+      let p = this.pos + 2;
+      for (let i = 0; i < n; i++) {
+        const c = value.charCodeAt(i);
+        if (c > 0x7f) {
+          p = -1;
+          break;
+        }
+        buf[p++] = c;
+      }
+      if (p !== -1) {
+        buf[this.pos] = field * 8 + LEN;
+        buf[this.pos + 1] = n;
+        this.pos = p;
+        return;
+      }
+    }
     const length = Buffer.byteLength(value);
     this.key(field, LEN);
     this.varint(length);
@@ -71,14 +106,19 @@ class ProtoWriter {
 
   /** Raw bytes from hex (ids), left-padded with zero bytes to `bytes`. */
   hexBytes(field: number, hex: string, bytes: number): void {
-    this.key(field, LEN);
-    this.varint(bytes);
-    this.reserve(bytes);
+    this.reserve(bytes + 2);
+    const buf = this.buf;
+    let p = this.pos;
+    buf[p++] = field * 8 + LEN;
+    buf[p++] = bytes; // 8 or 16
     const padding = bytes - (hex.length >> 1);
-    for (let i = 0; i < padding; i++) this.buf[this.pos++] = 0;
+    for (let i = 0; i < padding; i++) buf[p++] = 0;
     for (let i = 0; i + 1 < hex.length && i >> 1 < bytes; i += 2) {
-      this.buf[this.pos++] = (hexDigit(hex.charCodeAt(i)) << 4) | hexDigit(hex.charCodeAt(i + 1));
+      const high = hex.charCodeAt(i);
+      const low = hex.charCodeAt(i + 1);
+      buf[p++] = ((high < 128 ? HEX_VALUES[high] : 0) << 4) | (low < 128 ? HEX_VALUES[low] : 0);
     }
+    this.pos = p;
   }
 
   raw(field: number, bytes: readonly number[]): void {
@@ -90,8 +130,8 @@ class ProtoWriter {
 
   /** Starts a length-delimited nested message; returns where its length byte is. */
   begin(field: number): number {
-    this.key(field, LEN);
-    this.reserve(1);
+    this.reserve(2);
+    this.buf[this.pos++] = field * 8 + LEN;
     return this.pos++;
   }
 
@@ -118,12 +158,10 @@ class ProtoWriter {
   }
 }
 
-function hexDigit(code: number): number {
-  if (code >= 48 && code <= 57) return code - 48;
-  if (code >= 97 && code <= 102) return code - 87;
-  if (code >= 65 && code <= 70) return code - 55;
-  return 0;
-}
+/** Hex digit values by ASCII code (0 for anything else, as before). */
+const HEX_VALUES = new Uint8Array(128);
+for (let i = 0; i < 10; i++) HEX_VALUES[48 + i] = i;
+for (let i = 0; i < 6; i++) HEX_VALUES[97 + i] = HEX_VALUES[65 + i] = 10 + i;
 
 function varintSize(value: number): number {
   let size = 1;
@@ -171,16 +209,27 @@ export function ipv6Bytes(ip: string): number[] | undefined {
   return bytes;
 }
 
+/** The last IP texts parsed, with their bytes (spans repeat the same few addresses; '' parses to none). */
+const lastIp = { v4: '', v4Bytes: undefined as number[] | undefined, v6: '', v6Bytes: undefined as number[] | undefined };
+
 function writeEndpoint(w: ProtoWriter, field: number, endpoint: ZipkinEndpoint): void {
   const at = w.begin(field);
   if (endpoint.serviceName !== undefined) w.string(1, endpoint.serviceName);
-  if (endpoint.ipv4 !== undefined) {
-    const bytes = ipv4Bytes(endpoint.ipv4);
-    if (bytes !== undefined) w.raw(2, bytes);
+  const ipv4 = endpoint.ipv4;
+  if (ipv4 !== undefined) {
+    if (ipv4 !== lastIp.v4) {
+      lastIp.v4 = ipv4;
+      lastIp.v4Bytes = ipv4Bytes(ipv4);
+    }
+    if (lastIp.v4Bytes !== undefined) w.raw(2, lastIp.v4Bytes);
   }
-  if (endpoint.ipv6 !== undefined) {
-    const bytes = ipv6Bytes(endpoint.ipv6);
-    if (bytes !== undefined) w.raw(3, bytes);
+  const ipv6 = endpoint.ipv6;
+  if (ipv6 !== undefined) {
+    if (ipv6 !== lastIp.v6) {
+      lastIp.v6 = ipv6;
+      lastIp.v6Bytes = ipv6Bytes(ipv6);
+    }
+    if (lastIp.v6Bytes !== undefined) w.raw(3, lastIp.v6Bytes);
   }
   // int32 on the wire; a negative port would need a 10-byte varint and means "absent" anyway.
   if (endpoint.port !== undefined && endpoint.port > 0 && endpoint.port < TWO_32 / 2) {
