@@ -194,6 +194,13 @@ class Exchange {
     if (trace !== undefined) trace.access(this.proxy.identity(match), headers, true);
     setForwardedHeaders(headers, req, match.prefix);
     res.on('close', this.onClientClose);
+    // A pipelined request queued behind another has no socket yet, and Node emits no
+    // `close` for its response if the client leaves: watch the connection until it has one.
+    if (res.socket === null) {
+      const socket = req.socket;
+      socket.once('close', this.onClientClose);
+      res.once('close', () => socket.removeListener('close', this.onClientClose));
+    }
     req.on('error', noop);
 
     const tries = this.proxy.balancer(match).tries();
@@ -373,7 +380,7 @@ class Exchange {
   }
 
   private readonly onClientClose = (): void => {
-    if (this.res.writableFinished) return;
+    if (this.res.writableFinished || this.finished) return;
     // The client went away first (nginx's 499): stop whatever is still going on upstream.
     this.finished = true;
     this.clearConnectTimer();

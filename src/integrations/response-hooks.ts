@@ -14,7 +14,7 @@ import type { RequestTrace } from '../trace/request-trace';
  * each response (whose prototype Express has already swapped) was a measurable share of
  * the per-request cost. The wrappers find the trace through `res.req`; a response whose
  * request carries no trace goes straight to Node's methods. Per request, hooking costs
- * one `close` listener.
+ * one `close` listener (two for a pipelined request queued behind another: see below).
  */
 
 type Response = ServerResponse & { req?: IncomingMessage | null };
@@ -65,9 +65,40 @@ function install(): void {
 export function hookResponse(res: ServerResponse): void {
   install();
   res.on('close', onClose);
+  // A pipelined request's response waits without a socket until the ones before it are
+  // done. If the client leaves meanwhile, Node drops it without any `close` event: the
+  // socket's `close` logs it then (the client got nothing: 499).
+  if (res.socket === null || res.socket === undefined) watchQueued(res as Response);
 }
 
-function onClose(this: Response): void {
+const UNWATCH = Symbol('gateway-zipkin queued response');
+
+type Queued = Response & { [UNWATCH]?: () => void };
+
+function watchQueued(res: Queued): void {
+  const socket = res.req?.socket;
+  if (socket === null || socket === undefined) return;
+  const onSocketClose = (): void => {
+    res[UNWATCH] = undefined;
+    // Once it has a socket, the response's own `close` does the log.
+    if (res.socket !== null && res.socket !== undefined) return;
+    const trace = traceFor(res);
+    if (trace !== undefined) trace.log(CLIENT_CLOSED);
+  };
+  if (socket.closed) {
+    process.nextTick(onSocketClose);
+    return;
+  }
+  socket.once('close', onSocketClose);
+  res[UNWATCH] = () => socket.removeListener('close', onSocketClose);
+}
+
+function onClose(this: Queued): void {
+  const unwatch = this[UNWATCH];
+  if (unwatch !== undefined) {
+    this[UNWATCH] = undefined;
+    unwatch();
+  }
   const trace = traceFor(this);
   if (trace === undefined) return;
   if (this.writableFinished) trace.log(this.statusCode);
