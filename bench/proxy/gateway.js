@@ -22,8 +22,9 @@
 //   P only:
 //   SAMPLE_RATIO (1)        config.sample_ratio (Kong's default is 0.001)
 //   QUEUE                   config.queue as JSON (default {"max_batch_size":200})
-//   PLUGIN_START (middleware)  middleware: app.use(zipkinMiddleware(plugin)) first; server:
-//                           traceServer(plugin, server) instead (no Express layer per request)
+//   PLUGIN_START (server)   server: traceServer(plugin, server), the README's recommended start
+//                           (a 'request' listener, no Express layer per request); middleware:
+//                           app.use(zipkinMiddleware(plugin)) first
 //   ROUTE_IDENTITY (1)      1: pass a Kong route + service to zipkinProxyPlugin (kong.route /
 //                           kong.service tags, as every request Kong proxies has); 0: none
 //   REPORTING (auto)        auto: createZipkinPlugin(config) alone when it builds its default
@@ -216,7 +217,7 @@ if (VARIANT === 'P') {
   console.log(`plugin reporting=${mode} sample_ratio=${sampleRatio} queue=${JSON.stringify(plugin.config.queue)}`);
 
   // PLUGIN_START=server: traceServer(plugin, server) (a 'request' listener) instead of an Express layer.
-  if (process.env.PLUGIN_START === 'server') startOnServer = (server) => traceServer(plugin, server);
+  if ((process.env.PLUGIN_START || 'server') === 'server') startOnServer = (server) => traceServer(plugin, server);
   else app.use(zipkinMiddleware(plugin));
   proxyOpts.plugins = [zipkinProxyPlugin(plugin, identity)];
 
