@@ -10,6 +10,9 @@ import { fromHex, isZeroHex } from './hex';
 // case, nothing else (no surrounding spaces, no fifth field). Lengths are checked afterwards
 // so that each problem gets its own warning.
 const TRACEPARENT_RE = /^([0-9a-fA-F]+)-([0-9a-fA-F]+)-([0-9a-fA-F]+)-([0-9a-fA-F]+)$/;
+// The canonical form almost every request carries: lowercase, version 00, exact lengths.
+// It is cut with slices, no captures and no case folding; anything else takes Kong's path.
+const CANONICAL_RE = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
 export const w3cExtractor: FormatExtractor = {
   triggers: ['traceparent'],
@@ -19,6 +22,14 @@ export const w3cExtractor: FormatExtractor = {
     // is ignored without a warning.
     if (typeof traceparent !== 'string' || traceparent === '') return undefined;
 
+    if (traceparent.length === 55 && CANONICAL_RE.test(traceparent)) {
+      const traceId = traceparent.slice(3, 35);
+      const spanId = traceparent.slice(36, 52);
+      if (!isZeroHex(traceId) && !isZeroHex(spanId)) {
+        const w3cFlags = parseInt(traceparent.slice(53), 16);
+        return { traceId, spanId, shouldSample: (w3cFlags & 1) === 1, w3cFlags };
+      }
+    }
     const m = TRACEPARENT_RE.exec(traceparent);
     if (m === null) {
       log.warn('invalid W3C traceparent header; ignoring.');
