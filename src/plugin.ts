@@ -42,6 +42,7 @@ import { createZipkinReporter, type KongQueueSpanProcessor, type QueueHealth, ty
 import { type Logger, stderrLogger } from './logger';
 import { PropagationEngine, type LogTraceIds } from './propagation/engine';
 import { nowMicros } from './trace/clock';
+import { DirectSpans } from './trace/finished-span';
 import { SlotIdGenerator } from './trace/id-generator';
 import {
   type HttpRequestLike,
@@ -136,15 +137,20 @@ export class ZipkinPlugin {
           gzip: options.gzip,
         });
       }
+      const resource = resourceFromAttributes({ 'service.name': validated.local_service_name });
+      const processors = options.spanProcessors ?? [this.reporter as KongQueueSpanProcessor];
+      // The provider still holds the processors (forceFlush, shutdown) and serves processors
+      // that watch spans start; the others get finished spans directly (finished-span.ts).
       const provider = new BasicTracerProvider({
         sampler: new KongSampler(validated.sample_ratio),
         idGenerator: ids,
-        resource: resourceFromAttributes({ 'service.name': validated.local_service_name }),
-        spanProcessors: options.spanProcessors ?? [this.reporter as KongQueueSpanProcessor],
+        resource,
+        spanProcessors: processors,
       });
       this.tracerProvider = provider;
       this.ownsProvider = true;
-      spans = new OwnProviderSpans(provider.getTracer('gateway-zipkin'), ids);
+      const tracer = provider.getTracer('gateway-zipkin');
+      spans = new OwnProviderSpans(tracer, ids, DirectSpans.for(tracer, resource, processors));
     }
 
     this.runtime = {

@@ -1,8 +1,10 @@
 import {
   type Attributes,
   type Context,
+  type HrTime,
   ROOT_CONTEXT,
   type Span,
+  type SpanContext,
   SpanKind,
   trace,
   TraceFlags,
@@ -10,8 +12,10 @@ import {
 } from '@opentelemetry/api';
 import { isZeroHex } from '../propagation/hex';
 import { microsToHrTime } from './clock';
+import { type DirectSpans, FinishedSpan } from './finished-span';
 import { hostOf, normalizePath, protocolOf } from './http-values';
 import type { SlotIdGenerator } from './id-generator';
+import { randomHex } from './ids';
 import type { BalancerTry, KongEntity, RequestTrace } from './request-trace';
 import type { SpanBuilder } from './runtime';
 import { withSamplingDecision } from './sampler';
@@ -31,9 +35,14 @@ const DECIDED: Context = withSamplingDecision(ROOT_CONTEXT, true);
 export class OwnProviderSpans implements SpanBuilder {
   readonly opensEarly = false;
 
+  /**
+   * @param direct when given, finished spans go straight to the processors (finished-span.ts);
+   * the Tracer remains for processors that must see spans start.
+   */
   constructor(
     private readonly tracer: Tracer,
     private readonly ids: SlotIdGenerator,
+    private readonly direct?: DirectSpans,
   ) {}
 
   open(): void {
@@ -41,6 +50,12 @@ export class OwnProviderSpans implements SpanBuilder {
   }
 
   finish(t: RequestTrace, nowUs: number): void {
+    const direct = this.direct;
+    if (direct !== undefined) {
+      const requestCtx: SpanContext = { traceId: t.traceId, spanId: t.requestSpanId, traceFlags: TraceFlags.SAMPLED, traceState: undefined };
+      // An invalid request span context would make its children roots in the SDK: leave that to it.
+      if (trace.isSpanContextValid(requestCtx)) return finishDirect(direct, t, requestCtx, nowUs);
+    }
     const ids = this.ids;
     const name = t.spanName();
     const traceId = t.traceId;
@@ -78,6 +93,79 @@ export class OwnProviderSpans implements SpanBuilder {
     annotateRequest(t, request);
     request.end(microsToHrTime(nowUs));
   }
+}
+
+/**
+ * `finish` without the Tracer: the spans the SDK would end, in the same order (balancer
+ * tries, proxy, request), with the same contexts: the SDK gives a span `{ traceId, spanId,
+ * traceFlags, traceState }`, children inherit the request span's trace id and (absent)
+ * trace state and point at its context object, and the request span's parent is the
+ * remote context the plugin extracted when it is valid.
+ */
+function finishDirect(direct: DirectSpans, t: RequestTrace, requestCtx: SpanContext, nowUs: number): void {
+  const name = t.spanName();
+  const traceId = t.traceId;
+  const parentId = t.requestParentId;
+  let parent: SpanContext | undefined;
+  if (parentId !== undefined && !isZeroHex(parentId) && !isZeroHex(traceId)) {
+    parent = { traceId, spanId: parentId, traceFlags: TraceFlags.SAMPLED, isRemote: true };
+    if (!trace.isSpanContextValid(parent)) parent = undefined;
+  }
+
+  const tries = t.tries;
+  if (tries !== undefined) {
+    const count = tries.length;
+    for (let i = 0; i < count; i++) {
+      const attempt = tries[i];
+      const spanCtx: SpanContext = { traceId, spanId: randomHex(8), traceFlags: TraceFlags.SAMPLED, traceState: undefined };
+      direct.deliver(
+        new FinishedSpan(
+          direct,
+          `${name} (balancer try ${i + 1})`,
+          SpanKind.CLIENT,
+          spanCtx,
+          requestCtx,
+          microsToHrTime(attempt.startUs),
+          microsToHrTime(attempt.endUs !== 0 ? attempt.endUs : nowUs),
+          balancerAttributes(t, attempt, i + 1, count),
+          direct.events(),
+        ),
+      );
+    }
+  }
+
+  const proxyEvents = direct.events();
+  annotateProxy(t, proxyEvents, nowUs);
+  const proxyCtx: SpanContext = { traceId, spanId: t.proxySpanId, traceFlags: TraceFlags.SAMPLED, traceState: undefined };
+  direct.deliver(
+    new FinishedSpan(
+      direct,
+      `${name} (proxy)`,
+      SpanKind.CLIENT,
+      proxyCtx,
+      requestCtx,
+      microsToHrTime(t.proxyStartUs),
+      microsToHrTime(t.proxyFinishUs(nowUs)),
+      proxyAttributes(t),
+      proxyEvents,
+    ),
+  );
+
+  const requestEvents = direct.events();
+  annotateRequest(t, requestEvents);
+  direct.deliver(
+    new FinishedSpan(
+      direct,
+      name,
+      SpanKind.SERVER,
+      requestCtx,
+      parent,
+      microsToHrTime(t.startUs),
+      microsToHrTime(nowUs),
+      requestAttributes(t),
+      requestEvents,
+    ),
+  );
 }
 
 /**
@@ -247,15 +335,20 @@ function emitBalancerSpans(tracer: Tracer, t: RequestTrace, name: string, parent
   }
 }
 
+/** What annotations are added to: an SDK span, or the event list of a span built directly. */
+interface Annotated {
+  addEvent(name: string, time: HrTime): unknown;
+}
+
 /** Request span: `[krf, krs]` (HTTP only). */
-function annotateRequest(t: RequestTrace, span: Span): void {
+function annotateRequest(t: RequestTrace, span: Annotated): void {
   if (!t.runtime.annotations || t.stream) return;
   if (t.rewriteEndUs !== 0) span.addEvent('krf', microsToHrTime(t.rewriteEndUs));
   span.addEvent('krs', microsToHrTime(t.startUs));
 }
 
 /** Proxy span: `[khs, khf, kbs, kas, kaf, kbf]` in the order Kong records them; stream `[kps, kpf]`. */
-function annotateProxy(t: RequestTrace, span: Span, nowUs: number): void {
+function annotateProxy(t: RequestTrace, span: Annotated, nowUs: number): void {
   if (!t.runtime.annotations) return;
   const finish = t.proxyFinishUs(nowUs);
   if (t.stream) {
