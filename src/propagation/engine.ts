@@ -11,6 +11,8 @@ export interface ExtractResult {
   context: TraceContext | undefined;
   /** The format that won, remembered for `preserve`. */
   format: ExtractFormat | undefined;
+  /** Trace headers ignored for their size: the integrations remove them from the upstream request. */
+  oversized?: readonly string[];
 }
 
 /** The log serializer's `trace_id` object (§7): injector key → formatted trace id. */
@@ -51,20 +53,22 @@ export class PropagationEngine {
   extract(headers: RequestHeaders): ExtractResult {
     const steps = this.steps;
     if (steps === null) return NOTHING;
+    let oversized: string[] | undefined;
     for (let i = 0; i < steps.length; i++) {
       const { format, extractor } = steps[i];
       const present = presentTriggers(headers, extractor.triggers);
       if (present === NONE_PRESENT) continue;
       if (present !== ALL_FIT) {
         this.log.warn(traceHeaderTooLarge(present));
+        (oversized ??= []).push(present);
         continue;
       }
       const raw = extractor.extract(headers, this.log);
       if (raw === undefined) continue;
       const context = normalise(raw);
-      if (isNonEmpty(context)) return { context, format };
+      if (isNonEmpty(context)) return oversized === undefined ? { context, format } : { context, format, oversized };
     }
-    return NOTHING;
+    return oversized === undefined ? NOTHING : { context: undefined, format: undefined, oversized };
   }
 
   /** Remove the configured `clear` headers (before injection, whatever extraction found). */

@@ -117,6 +117,8 @@ export class RequestTrace {
   initialized = false;
   extracted: TraceContext | undefined = undefined;
   extractedFrom: ExtractFormat | undefined = undefined;
+  /** Trace headers ignored for their size, removed from the upstream request with `clear`. */
+  private oversized: readonly string[] | undefined = undefined;
   sampled = false;
   headerTags: Record<string, string> | undefined = undefined;
 
@@ -396,6 +398,7 @@ export class RequestTrace {
     const found = rt.engine.extract(headers);
     this.extracted = found.context;
     this.extractedFrom = found.format;
+    this.oversized = found.oversized;
     const incoming = found.context === undefined ? undefined : found.context.shouldSample;
     this.sampled = incoming === undefined ? Math.random() < rt.sampleRatio : incoming;
     if (this.sampled) this.readClient();
@@ -453,6 +456,8 @@ export class RequestTrace {
     const engine = this.runtime.engine;
     const writer = headerWriterFor(upstream, lowercaseKeys);
     engine.clear(writer);
+    const oversized = this.oversized;
+    if (oversized !== undefined) for (let i = 0; i < oversized.length; i++) writer.remove(oversized[i]);
     const ex = this.extracted;
     const ctx: TraceContext = {
       traceId: this.traceId,

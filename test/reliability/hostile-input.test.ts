@@ -293,6 +293,16 @@ describe('end to end: nothing from a request or the config adds a header line', 
     expect(only(response, 'x-trace-id')).toBe(traceparent.slice(3, 35));
   });
 
+  test('an oversized trace header of a format that is not injected is removed from the upstream request', async () => {
+    gatewayLog.clear();
+    // This gateway extracts w3c and jaeger and injects preserve (w3c when nothing came) and ot.
+    const huge = `${T32}:${S16}:0:1` + '0'.repeat(MAX_TRACE_HEADER_BYTES);
+    const { upstreamHead: up } = await exchange('/oversized-jaeger', [`uber-trace-id: ${huge}`]);
+    expect(gatewayLog.warnings).toEqual([`uber-trace-id header over ${MAX_TRACE_HEADER_BYTES} bytes; ignoring.`]);
+    expect(up.fields.filter(([n]) => n === 'uber-trace-id')).toEqual([]);
+    expect(only(up, 'traceparent')).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  });
+
   test('baggage over the limits is not re-sent: an item escaping past 4096 bytes, an item over 4096', async () => {
     gatewayLog.clear();
     const bang = '!'.repeat(2000); // 2005 bytes as sent, 6005 once escaped
@@ -366,8 +376,9 @@ describe('oversized trace headers (ours: Kong has no limit)', () => {
     const headers: RequestHeaders = { ...(gcp ? {} : { 'x-cloud-trace-context': `${T32}/1;o=1` }), [name]: '1'.repeat(MAX_TRACE_HEADER_BYTES + 1) };
     const found = engine.extract(headers);
     expect(log.lines).toEqual([`warn ${name} header over ${MAX_TRACE_HEADER_BYTES} bytes; ignoring.`]);
-    if (gcp) expect(found).toEqual({ context: undefined, format: undefined });
-    else expect([found.format, found.context?.traceId, found.context?.spanId]).toEqual(['gcp', T32, '0000000000000001']);
+    // The ignored header is named so that the integrations remove it from the upstream request.
+    if (gcp) expect(found).toEqual({ context: undefined, format: undefined, oversized: [name] });
+    else expect([found.format, found.context?.traceId, found.context?.spanId, found.oversized]).toEqual(['gcp', T32, '0000000000000001', [name]]);
   });
 
   test('at the limit a value is parsed; one byte more and it is not (datadog, leading zeros)', () => {
@@ -376,7 +387,7 @@ describe('oversized trace headers (ours: Kong has no limit)', () => {
     const id = (n: number): string => '1234'.padStart(n, '0');
     expect(engine.extract({ 'x-datadog-trace-id': id(MAX_TRACE_HEADER_BYTES) }).context?.traceId).toBe('000000000000000000000000000004d2');
     expect(log.lines).toEqual([]);
-    expect(engine.extract({ 'x-datadog-trace-id': id(MAX_TRACE_HEADER_BYTES + 1) })).toEqual({ context: undefined, format: undefined });
+    expect(engine.extract({ 'x-datadog-trace-id': id(MAX_TRACE_HEADER_BYTES + 1) })).toEqual({ context: undefined, format: undefined, oversized: ['x-datadog-trace-id'] });
     expect(log.lines).toEqual([`warn x-datadog-trace-id header over ${MAX_TRACE_HEADER_BYTES} bytes; ignoring.`]);
   });
 
