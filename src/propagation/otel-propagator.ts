@@ -61,8 +61,9 @@ export class KongPropagator implements TextMapPropagator {
     const result = this.engine.extract(headers);
     const kong = result.context;
     if (kong === undefined) return context;
-    // Kept under its own key so that it survives a child span set in the context.
-    let out = context.setValue(EXTRACTED_KEY, result);
+    // Kept under its own key so that it survives a child span set in the context. A chained
+    // context link instead of OTel's Map copy: extraction runs on every request.
+    let out: Context = new ChainedContext(context, EXTRACTED_KEY, result, 1);
     if (kong.traceId !== undefined && kong.spanId !== undefined) {
       const spanContext: SpanContext = {
         traceId: kong.traceId,
@@ -99,6 +100,55 @@ export class KongPropagator implements TextMapPropagator {
 
   fields(): string[] {
     return this.fields_;
+  }
+}
+
+/** Links kept before a chain is copied onto its base context (lookups walk the links). */
+const MAX_CHAIN = 8;
+
+/**
+ * An immutable `Context` that adds one value to its parent: setting a value costs one small
+ * object instead of a copy of the whole map. Beyond `MAX_CHAIN` links the values are set on
+ * the base context the usual way, so lookups stay short.
+ */
+class ChainedContext implements Context {
+  constructor(
+    private readonly parent: Context,
+    private readonly key: symbol,
+    private readonly value: unknown,
+    private readonly depth: number,
+  ) {}
+
+  getValue(key: symbol): unknown {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    let c: Context = this;
+    while (c instanceof ChainedContext) {
+      if (c.key === key) return c.value;
+      c = c.parent;
+    }
+    return c.getValue(key);
+  }
+
+  setValue(key: symbol, value: unknown): Context {
+    if (this.depth >= MAX_CHAIN) return this.materialize().setValue(key, value);
+    return new ChainedContext(this, key, value, this.depth + 1);
+  }
+
+  deleteValue(key: symbol): Context {
+    return this.materialize().deleteValue(key);
+  }
+
+  /** The same values on the base context, through its own `setValue`. */
+  private materialize(): Context {
+    const links: ChainedContext[] = [];
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    let c: Context = this;
+    while (c instanceof ChainedContext) {
+      links.push(c);
+      c = c.parent;
+    }
+    for (let i = links.length - 1; i >= 0; i--) c = c.setValue(links[i].key, links[i].value);
+    return c;
   }
 }
 

@@ -145,3 +145,48 @@ describe('createPropagator as an OTel TextMapPropagator', () => {
     );
   });
 });
+
+describe('the extracted Context behaves as any OTel Context', () => {
+  const { AsyncLocalStorageContextManager } = require('@opentelemetry/context-async-hooks') as typeof import('@opentelemetry/context-async-hooks');
+  const { context, createContextKey } = require('@opentelemetry/api') as typeof import('@opentelemetry/api');
+  const p = createPropagator({ extract: ['w3c'], inject: ['w3c'], default_format: 'w3c' });
+  const base = ROOT_CONTEXT.setValue(createContextKey('base'), 'b');
+
+  test('values set before and after extraction are read back; delete removes one value only', () => {
+    const k = createContextKey('k');
+    const ctx = p.extract(base, { traceparent: `00-${T32}-${S}-01` }, defaultTextMapGetter).setValue(k, 1);
+    expect(ctx.getValue(createContextKey('base'))).toBe('b');
+    expect(ctx.getValue(k)).toBe(1);
+    expect(trace.getSpanContext(ctx)?.spanId).toBe(S);
+    const deleted = ctx.deleteValue(k);
+    expect(deleted.getValue(k)).toBeUndefined();
+    expect(trace.getSpanContext(deleted)?.spanId).toBe(S);
+    expect(getExtracted(deleted)?.format).toBe('w3c');
+    expect(ctx.getValue(k)).toBe(1); // immutable
+  });
+
+  test('a long chain of values stays correct past the point where it is copied onto the base', () => {
+    let ctx = p.extract(base, { traceparent: `00-${T32}-${S}-01` }, defaultTextMapGetter);
+    const keys = Array.from({ length: 20 }, (_, i) => createContextKey(`key ${i}`));
+    keys.forEach((k, i) => (ctx = ctx.setValue(k, i)));
+    ctx = ctx.setValue(keys[3], 'again');
+    expect(keys.map((k) => ctx.getValue(k))).toEqual([0, 1, 2, 'again', ...Array.from({ length: 16 }, (_, i) => i + 4)]);
+    expect(getExtracted(ctx)?.context?.traceId).toBe(T32);
+    expect(ctx.getValue(createContextKey('base'))).toBe('b');
+  });
+
+  test('with the async-hooks context manager, context.with makes it active', async () => {
+    const manager = new AsyncLocalStorageContextManager().enable();
+    context.setGlobalContextManager(manager);
+    try {
+      const ctx = p.extract(ROOT_CONTEXT, { traceparent: `00-${T32}-${S}-01` }, defaultTextMapGetter);
+      const seen = await context.with(ctx, async () => {
+        await new Promise((r) => setImmediate(r));
+        return trace.getSpanContext(context.active())?.traceId;
+      });
+      expect(seen).toBe(T32);
+    } finally {
+      context.disable();
+    }
+  });
+});
