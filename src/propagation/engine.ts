@@ -165,7 +165,7 @@ function presentTriggers(headers: RequestHeaders, names: readonly string[]): typ
  * §4.2 step 3: remember the trace id width, then trace → 16 bytes, span and parent → 8.
  * One fixed-shape object (no spread, no dynamic keys): this runs on every extraction.
  */
-function normalise(raw: TraceContext): TraceContext {
+export function normalise(raw: TraceContext): TraceContext {
   const traceId = raw.traceId;
   return {
     traceId: traceId === undefined ? undefined : resizeHex(traceId, 16),

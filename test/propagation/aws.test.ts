@@ -1,7 +1,7 @@
-import type { Logger } from '../../src/logger';
 import { awsExtractor, awsInjector } from '../../src/propagation/aws';
-import type { HeaderWriter, InjectContext, RequestHeaders, TraceContext } from '../../src/propagation/context';
+import type { InjectContext, RequestHeaders, TraceContext } from '../../src/propagation/context';
 import { resizeHex } from '../../src/propagation/hex';
+import { extractLines, injectWith } from '../support/format-harness';
 
 // Kong's texts, verbatim.
 const WARN_ROOT = 'invalid aws header trace id; ignoring.';
@@ -13,46 +13,18 @@ const TRACE = '5759e988bd862e3fe1be46a994272793';
 const PARENT = 'Parent=53995c3f42cd8ad8';
 const SPAN = '53995c3f42cd8ad8';
 
-function recordingLogger(): { log: Logger; lines: string[] } {
-  const lines: string[] = [];
-  const log: Logger = {
-    debug: (m) => lines.push(`debug ${m}`),
-    info: (m) => lines.push(`info ${m}`),
-    warn: (m) => lines.push(`warn ${m}`),
-    error: (m) => lines.push(`error ${m}`),
-  };
-  return { log, lines };
-}
 
 function extractHeaders(headers: RequestHeaders): { ctx: TraceContext | undefined; lines: string[] } {
-  const { log, lines } = recordingLogger();
-  return { ctx: awsExtractor.extract(headers, log), lines };
+  return extractLines(awsExtractor, headers);
 }
 
 function extract(value: string | readonly string[]): { ctx: TraceContext | undefined; lines: string[] } {
   return extractHeaders({ 'x-amzn-trace-id': value });
 }
 
-class RecordingWriter implements HeaderWriter {
-  readonly headers = new Map<string, string>();
-  constructor(initial: Record<string, string> = {}) {
-    for (const [k, v] of Object.entries(initial)) this.headers.set(k, v);
-  }
-  set(name: string, value: string): void {
-    this.headers.set(name, value);
-  }
-  remove(name: string): void {
-    this.headers.delete(name);
-  }
-  toObject(): Record<string, string> {
-    return Object.fromEntries(this.headers);
-  }
-}
 
 function inject(ctx: InjectContext, initial?: Record<string, string>): { headers: Record<string, string>; logId: string } {
-  const w = new RecordingWriter(initial);
-  const logId = awsInjector.inject(ctx, w);
-  return { headers: w.toObject(), logId };
+  return injectWith(awsInjector, ctx, initial);
 }
 
 describe('aws extractor', () => {

@@ -1,42 +1,12 @@
-import type { Logger } from '../../src/logger';
-import type { FormatInjector, HeaderWriter, InjectContext, RequestHeaders } from '../../src/propagation/context';
+import type { FormatInjector, InjectContext, RequestHeaders } from '../../src/propagation/context';
 import { b3Extractor, b3Injector, b3SingleInjector } from '../../src/propagation/b3';
+import { extractWarnings, injectWith } from '../support/format-harness';
 
-function recordingLogger(): { log: Logger; warnings: string[]; others: string[] } {
-  const warnings: string[] = [];
-  const others: string[] = [];
-  return {
-    warnings,
-    others,
-    log: {
-      debug: (m) => others.push(`debug ${m}`),
-      info: (m) => others.push(`info ${m}`),
-      warn: (m) => warnings.push(m),
-      error: (m) => others.push(`error ${m}`),
-    },
-  };
-}
+const extract = (headers: RequestHeaders) => extractWarnings(b3Extractor, headers);
+const inject = (injector: FormatInjector, ctx: InjectContext) => injectWith(injector, ctx);
 
-function extract(headers: RequestHeaders) {
-  const rec = recordingLogger();
-  const ctx = b3Extractor.extract(headers, rec.log);
-  expect(rec.others).toEqual([]);
-  return { ctx, warnings: rec.warnings };
-}
 
-function inject(injector: FormatInjector, ctx: InjectContext): { headers: Record<string, string>; logId: string } {
-  const headers: Record<string, string> = {};
-  const writer: HeaderWriter = {
-    set: (name, value) => {
-      headers[name] = value;
-    },
-    remove: (name) => {
-      delete headers[name];
-    },
-  };
-  const logId = injector.inject(ctx, writer);
-  return { headers, logId };
-}
+
 
 const T32 = '80f198ee56343ba864fe8b2a57d3eff7';
 const T16 = '64fe8b2a57d3eff7';

@@ -1,60 +1,22 @@
-import type { Logger } from '../../src/logger';
-import type { HeaderWriter, InjectContext, RequestHeaders, TraceContext } from '../../src/propagation/context';
+import type { InjectContext, RequestHeaders, TraceContext } from '../../src/propagation/context';
 import { datadogExtractor, datadogInjector } from '../../src/propagation/datadog';
 import { resizeHex } from '../../src/propagation/hex';
+import { extractLines, injectWith, normalise } from '../support/format-harness';
 
 // Kong's texts, verbatim.
 const WARN_TRACE = 'x-datadog-trace-id header invalid; ignoring.';
 const WARN_PARENT = 'x-datadog-parent-id header invalid; ignoring.';
 const WARN_PRIORITY = 'x-datadog-sampling-priority header invalid; ignoring.';
 
-function recordingLogger(): { log: Logger; lines: string[] } {
-  const lines: string[] = [];
-  const log: Logger = {
-    debug: (m) => lines.push(`debug ${m}`),
-    info: (m) => lines.push(`info ${m}`),
-    warn: (m) => lines.push(`warn ${m}`),
-    error: (m) => lines.push(`error ${m}`),
-  };
-  return { log, lines };
-}
 
 function extract(headers: RequestHeaders): { ctx: TraceContext | undefined; lines: string[] } {
-  const { log, lines } = recordingLogger();
-  return { ctx: datadogExtractor.extract(headers, log), lines };
+  return extractLines(datadogExtractor, headers);
 }
 
-/** What the engine does next (§4.2 step 3), to check original sizes and truncation. */
-function normalise(raw: TraceContext): TraceContext {
-  const ctx: TraceContext = { ...raw };
-  if (raw.traceId !== undefined) {
-    ctx.traceIdOriginalSize = raw.traceId.length / 2;
-    ctx.traceId = resizeHex(raw.traceId, 16);
-  }
-  if (raw.spanId !== undefined) ctx.spanId = resizeHex(raw.spanId, 8);
-  return ctx;
-}
 
-class RecordingWriter implements HeaderWriter {
-  readonly headers = new Map<string, string>();
-  constructor(initial: Record<string, string> = {}) {
-    for (const [k, v] of Object.entries(initial)) this.headers.set(k, v);
-  }
-  set(name: string, value: string): void {
-    this.headers.set(name, value);
-  }
-  remove(name: string): void {
-    this.headers.delete(name);
-  }
-  toObject(): Record<string, string> {
-    return Object.fromEntries(this.headers);
-  }
-}
 
 function inject(ctx: InjectContext, initial?: Record<string, string>): { headers: Record<string, string>; logId: string } {
-  const w = new RecordingWriter(initial);
-  const logId = datadogInjector.inject(ctx, w);
-  return { headers: w.toObject(), logId };
+  return injectWith(datadogInjector, ctx, initial);
 }
 
 describe('datadog extractor', () => {

@@ -1,64 +1,26 @@
-import type { Logger } from '../../src/logger';
-import type { HeaderWriter, InjectContext, RequestHeaders, TraceContext } from '../../src/propagation/context';
+import type { InjectContext, RequestHeaders, TraceContext } from '../../src/propagation/context';
 import { gcpExtractor, gcpInjector } from '../../src/propagation/gcp';
 import { resizeHex } from '../../src/propagation/hex';
+import { extractLines, injectWith, normalise } from '../support/format-harness';
 
 // Kong's text, verbatim.
 const WARN = 'invalid GCP header; ignoring.';
 
 const TRACE = '105445aa7843bc8bf206b12000100000';
 
-function recordingLogger(): { log: Logger; lines: string[] } {
-  const lines: string[] = [];
-  const log: Logger = {
-    debug: (m) => lines.push(`debug ${m}`),
-    info: (m) => lines.push(`info ${m}`),
-    warn: (m) => lines.push(`warn ${m}`),
-    error: (m) => lines.push(`error ${m}`),
-  };
-  return { log, lines };
-}
 
 function extractHeaders(headers: RequestHeaders): { ctx: TraceContext | undefined; lines: string[] } {
-  const { log, lines } = recordingLogger();
-  return { ctx: gcpExtractor.extract(headers, log), lines };
+  return extractLines(gcpExtractor, headers);
 }
 
 function extract(value: string | readonly string[]): { ctx: TraceContext | undefined; lines: string[] } {
   return extractHeaders({ 'x-cloud-trace-context': value });
 }
 
-/** What the engine does next (§4.2 step 3). */
-function normalise(raw: TraceContext): TraceContext {
-  const ctx: TraceContext = { ...raw };
-  if (raw.traceId !== undefined) {
-    ctx.traceIdOriginalSize = raw.traceId.length / 2;
-    ctx.traceId = resizeHex(raw.traceId, 16);
-  }
-  if (raw.spanId !== undefined) ctx.spanId = resizeHex(raw.spanId, 8);
-  return ctx;
-}
 
-class RecordingWriter implements HeaderWriter {
-  readonly headers = new Map<string, string>();
-  constructor(initial: Record<string, string> = {}) {
-    for (const [k, v] of Object.entries(initial)) this.headers.set(k, v);
-  }
-  set(name: string, value: string): void {
-    this.headers.set(name, value);
-  }
-  remove(name: string): void {
-    this.headers.delete(name);
-  }
-  toObject(): Record<string, string> {
-    return Object.fromEntries(this.headers);
-  }
-}
 
 function inject(ctx: InjectContext, initial?: Record<string, string>): { headers: Record<string, string>; logId: string } {
-  const w = new RecordingWriter(initial);
-  const logId = gcpInjector.inject(ctx, w);
-  return { headers: w.toObject(), logId };
+  return injectWith(gcpInjector, ctx, initial);
 }
 
 describe('gcp extractor', () => {

@@ -1,42 +1,12 @@
-import type { Logger } from '../../src/logger';
-import type { HeaderWriter, InjectContext, RequestHeaders } from '../../src/propagation/context';
+import type { InjectContext, RequestHeaders } from '../../src/propagation/context';
 import { otExtractor, otInjector } from '../../src/propagation/ot';
+import { extractWarnings, injectWith } from '../support/format-harness';
 
-function recordingLogger(): { log: Logger; warnings: string[]; others: string[] } {
-  const warnings: string[] = [];
-  const others: string[] = [];
-  return {
-    warnings,
-    others,
-    log: {
-      debug: (m) => others.push(`debug ${m}`),
-      info: (m) => others.push(`info ${m}`),
-      warn: (m) => warnings.push(m),
-      error: (m) => others.push(`error ${m}`),
-    },
-  };
-}
+const extract = (headers: RequestHeaders) => extractWarnings(otExtractor, headers);
+const inject = (ctx: InjectContext) => injectWith(otInjector, ctx);
 
-function extract(headers: RequestHeaders) {
-  const rec = recordingLogger();
-  const ctx = otExtractor.extract(headers, rec.log);
-  expect(rec.others).toEqual([]);
-  return { ctx, warnings: rec.warnings };
-}
 
-function inject(ctx: InjectContext): { headers: Record<string, string>; logId: string } {
-  const headers: Record<string, string> = {};
-  const writer: HeaderWriter = {
-    set: (name, value) => {
-      headers[name] = value;
-    },
-    remove: (name) => {
-      delete headers[name];
-    },
-  };
-  const logId = otInjector.inject(ctx, writer);
-  return { headers, logId };
-}
+
 
 const T32 = '4bf92f3577b34da6a3ce929d0e0e4736';
 const T16 = 'a3ce929d0e0e4736';
