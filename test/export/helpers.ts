@@ -4,38 +4,15 @@ import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { ROOT_CONTEXT, SpanKind, TraceFlags, trace, type Attributes, type HrTime } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type IdGenerator, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { Logger } from '../../src/logger';
 import type { QueueConfig } from '../../src/config/types';
+import { QUEUE_DEFAULTS } from '../../src/config/defaults';
 
-export interface RecordingLogger extends Logger {
-  lines: string[];
-}
+export type { RecordingLogger } from '../support/recording-logger';
+export { recordingLogger } from '../support/recording-logger';
 
-/** Collects `<level> <message>` lines. */
-export function recordingLogger(): RecordingLogger {
-  const lines: string[] = [];
-  return {
-    lines,
-    debug: (m) => lines.push(`debug ${m}`),
-    info: (m) => lines.push(`info ${m}`),
-    warn: (m) => lines.push(`warn ${m}`),
-    error: (m) => lines.push(`error ${m}`),
-  };
-}
-
-/** Kong's queue defaults (§6.1). */
+/** Kong's queue defaults (§6.1), with overrides. */
 export function queueConfig(overrides: Partial<QueueConfig> = {}): QueueConfig {
-  return {
-    max_batch_size: 1,
-    max_coalescing_delay: 1,
-    max_entries: 10000,
-    max_bytes: null,
-    max_retry_time: 60,
-    initial_retry_delay: 0.01,
-    max_retry_delay: 60,
-    concurrency_limit: 1,
-    ...overrides,
-  };
+  return { ...QUEUE_DEFAULTS, ...overrides };
 }
 
 class FixedIds implements IdGenerator {

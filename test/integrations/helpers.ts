@@ -3,25 +3,14 @@ import * as http from 'node:http';
 import { type HrTime } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ZipkinConfigInput } from '../../src/config/types';
-import type { Logger } from '../../src/logger';
 import { createZipkinPlugin, type ZipkinPlugin, type ZipkinPluginOptions } from '../../src/plugin';
+import { type RecordingLogger, recordingLogger } from '../support/recording-logger';
 
 export const NODE_ID = '11111111-2222-3333-4444-555555555555';
 
-export interface CapturedLogs extends Logger {
-  lines: string[];
-}
-
-export function captureLogger(): CapturedLogs {
-  const lines: string[] = [];
-  return {
-    lines,
-    debug: (m) => lines.push(`debug ${m}`),
-    info: (m) => lines.push(`info ${m}`),
-    warn: (m) => lines.push(`warn ${m}`),
-    error: (m) => lines.push(`error ${m}`),
-  };
-}
+/** Kong's log lines as `<level> <message>` (the shared recording logger). */
+export type CapturedLogs = RecordingLogger;
+export const captureLogger = recordingLogger;
 
 export interface TestPlugin {
   plugin: ZipkinPlugin;
