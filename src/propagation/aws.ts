@@ -102,11 +102,7 @@ export const awsExtractor: FormatExtractor = {
 
     // Without `Root` the context still carries the parent and the flag (§4.2 quirk).
     if (traceId === undefined && spanId === undefined && shouldSample === undefined) return undefined;
-    const ctx: TraceContext = {};
-    if (traceId !== undefined) ctx.traceId = traceId;
-    if (spanId !== undefined) ctx.spanId = spanId;
-    if (shouldSample !== undefined) ctx.shouldSample = shouldSample;
-    return ctx;
+    return { traceId, spanId, shouldSample };
   },
 };
 

@@ -79,11 +79,7 @@ export const datadogExtractor: FormatExtractor = {
     const spanId = parentDigits === undefined ? undefined : toBytes(parentDigits);
     if (traceId === undefined && spanId === undefined && shouldSample === undefined) return undefined;
 
-    const ctx: TraceContext = {};
-    if (traceId !== undefined) ctx.traceId = traceId;
-    if (spanId !== undefined) ctx.spanId = spanId;
-    if (shouldSample !== undefined) ctx.shouldSample = shouldSample;
-    return ctx;
+    return { traceId, spanId, shouldSample };
   },
 };
 

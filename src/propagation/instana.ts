@@ -39,12 +39,12 @@ export const instanaExtractor: FormatExtractor = {
     // The level may carry more (`1,correlationType=web;correlationId=…`); only its first
     // character counts, and anything but `1` (absence included) is a "not sampled" decision.
     const l = firstHeader(headers['x-instana-l']);
-    const ctx: TraceContext = {};
-    // fromHex prefixes an odd-length run with `0`, like Kong's from_hex.
-    if (traceRun !== undefined) ctx.traceId = fromHex(traceRun);
-    if (spanRun !== undefined) ctx.spanId = fromHex(spanRun);
-    ctx.shouldSample = l !== undefined && l.charCodeAt(0) === 49; /* '1' */
-    return ctx;
+    return {
+      // fromHex prefixes an odd-length run with `0`, like Kong's from_hex.
+      traceId: traceRun === undefined ? undefined : fromHex(traceRun),
+      spanId: spanRun === undefined ? undefined : fromHex(spanRun),
+      shouldSample: l !== undefined && l.charCodeAt(0) === 49 /* '1' */,
+    };
   },
 };
 

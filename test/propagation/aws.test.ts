@@ -13,7 +13,6 @@ const TRACE = '5759e988bd862e3fe1be46a994272793';
 const PARENT = 'Parent=53995c3f42cd8ad8';
 const SPAN = '53995c3f42cd8ad8';
 
-
 function extractHeaders(headers: RequestHeaders): { ctx: TraceContext | undefined; lines: string[] } {
   return extractLines(awsExtractor, headers);
 }
@@ -21,7 +20,6 @@ function extractHeaders(headers: RequestHeaders): { ctx: TraceContext | undefine
 function extract(value: string | readonly string[]): { ctx: TraceContext | undefined; lines: string[] } {
   return extractHeaders({ 'x-amzn-trace-id': value });
 }
-
 
 function inject(ctx: InjectContext, initial?: Record<string, string>): { headers: Record<string, string>; logId: string } {
   return injectWith(awsInjector, ctx, initial);

@@ -5,9 +5,6 @@ import { extractWarnings, injectWith } from '../support/format-harness';
 const extract = (headers: RequestHeaders) => extractWarnings(b3Extractor, headers);
 const inject = (injector: FormatInjector, ctx: InjectContext) => injectWith(injector, ctx);
 
-
-
-
 const T32 = '80f198ee56343ba864fe8b2a57d3eff7';
 const T16 = '64fe8b2a57d3eff7';
 const S = 'e457b5a2e4d86bd1';

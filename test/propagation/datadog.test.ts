@@ -8,12 +8,9 @@ const WARN_TRACE = 'x-datadog-trace-id header invalid; ignoring.';
 const WARN_PARENT = 'x-datadog-parent-id header invalid; ignoring.';
 const WARN_PRIORITY = 'x-datadog-sampling-priority header invalid; ignoring.';
 
-
 function extract(headers: RequestHeaders): { ctx: TraceContext | undefined; lines: string[] } {
   return extractLines(datadogExtractor, headers);
 }
-
-
 
 function inject(ctx: InjectContext, initial?: Record<string, string>): { headers: Record<string, string>; logId: string } {
   return injectWith(datadogInjector, ctx, initial);

@@ -8,7 +8,6 @@ const WARN = 'invalid GCP header; ignoring.';
 
 const TRACE = '105445aa7843bc8bf206b12000100000';
 
-
 function extractHeaders(headers: RequestHeaders): { ctx: TraceContext | undefined; lines: string[] } {
   return extractLines(gcpExtractor, headers);
 }
@@ -16,8 +15,6 @@ function extractHeaders(headers: RequestHeaders): { ctx: TraceContext | undefine
 function extract(value: string | readonly string[]): { ctx: TraceContext | undefined; lines: string[] } {
   return extractHeaders({ 'x-cloud-trace-context': value });
 }
-
-
 
 function inject(ctx: InjectContext, initial?: Record<string, string>): { headers: Record<string, string>; logId: string } {
   return injectWith(gcpInjector, ctx, initial);

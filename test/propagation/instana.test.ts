@@ -10,12 +10,9 @@ const TRACE128 = '4bf92f3577b34da6a3ce929d0e0e4736';
 const TRACE64 = 'a3ce929d0e0e4736';
 const SPAN = '00f067aa0ba902b7';
 
-
 function extract(headers: RequestHeaders): { ctx: TraceContext | undefined; lines: string[] } {
   return extractLines(instanaExtractor, headers);
 }
-
-
 
 function inject(ctx: InjectContext, initial?: Record<string, string>): { headers: Record<string, string>; logId: string } {
   return injectWith(instanaInjector, ctx, initial);

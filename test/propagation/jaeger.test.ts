@@ -5,9 +5,6 @@ import { extractWarnings, injectWith } from '../support/format-harness';
 const extract = (headers: RequestHeaders) => extractWarnings(jaegerExtractor, headers);
 const inject = (ctx: InjectContext) => injectWith(jaegerInjector, ctx);
 
-
-
-
 const T32 = '4bf92f3577b34da6a3ce929d0e0e4736';
 const T16 = 'a3ce929d0e0e4736';
 const S = '00f067aa0ba902b7';

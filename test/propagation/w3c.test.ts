@@ -5,9 +5,6 @@ import { extractWarnings, injectWith } from '../support/format-harness';
 const extract = (headers: RequestHeaders) => extractWarnings(w3cExtractor, headers);
 const inject = (ctx: InjectContext) => injectWith(w3cInjector, ctx);
 
-
-
-
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SPAN = '00f067aa0ba902b7';
 
