@@ -18,9 +18,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
-import { startReceiver } from '../src/gateway/receiver';
-import { renderWaterfall } from '../src/gateway/waterfall';
-import type { ZipkinV2Span } from '../src/gateway/zipkin-v2';
+import { startReceiver } from '../src/receiver/receiver';
+import { renderWaterfall } from '../src/receiver/waterfall';
+import type { ReceivedSpan } from '../src/receiver/span-validator';
 
 const WIDTH = 100;
 
@@ -163,7 +163,7 @@ function clip(line: string): string {
   return line.length <= WIDTH ? line : line.slice(0, WIDTH - 1) + '…';
 }
 
-function describe(outcome: Outcome, spans: readonly ZipkinV2Span[], print: (line: string) => void): void {
+function describe(outcome: Outcome, spans: readonly ReceivedSpan[], print: (line: string) => void): void {
   const { request, status, upstream } = outcome;
   print(`── ${request.label} ${'─'.repeat(Math.max(3, WIDTH - request.label.length - 4))}`);
   print(`GET ${request.path} → ${status}${outcome.traceId !== undefined ? `   x-trace-id: ${outcome.traceId}` : ''}`);
@@ -261,7 +261,7 @@ export async function main(out: Writable = process.stdout): Promise<number> {
     const code = await exited;
     log.push(...stderrText.split('\n').filter((l) => l !== ''));
 
-    const byTrace = new Map<string, ZipkinV2Span[]>();
+    const byTrace = new Map<string, ReceivedSpan[]>();
     for (const span of receiver.spans) {
       const key = traceKey(span.traceId);
       const list = byTrace.get(key);

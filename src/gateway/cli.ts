@@ -24,7 +24,7 @@ import { parseCliArgs, USAGE, UsageError, type CliCommand } from './cli-args';
 import { DeclarativeConfigError, loadDeclarativeConfigFile } from './declarative';
 import { ListenError, startGateway, type RunningGateway } from './gateway';
 import type { DeclarativeConfig } from './model';
-import { startReceiver } from './receiver';
+import { startReceiver } from '../receiver/receiver';
 
 export interface CliIo {
   readonly stdout: Writable;

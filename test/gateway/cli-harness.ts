@@ -11,8 +11,8 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
-import type { Receiver } from '../../src/gateway/receiver';
-import type { ZipkinV2Span } from '../../src/gateway/zipkin-v2';
+import type { Receiver } from '../../src/receiver/receiver';
+import type { ReceivedSpan } from '../../src/receiver/span-validator';
 
 export const CLI = resolve(__dirname, '../../dist/src/gateway/cli.js');
 
@@ -208,17 +208,17 @@ export function traceKey(id: string): string {
   return id.length === 32 && id.startsWith('0000000000000000') ? id.slice(16) : id;
 }
 
-export function spansOf(receiver: Receiver, traceId: string): ZipkinV2Span[] {
+export function spansOf(receiver: Receiver, traceId: string): ReceivedSpan[] {
   const key = traceKey(traceId);
   return receiver.spans.filter((s) => traceKey(s.traceId) === key);
 }
 
 /** Polls the receiver until `pick` returns spans satisfying `complete` (default: a SERVER span, which Kong reports last). */
 export async function waitForSpans(
-  pick: () => ZipkinV2Span[],
-  complete: (spans: ZipkinV2Span[]) => boolean = (spans) => spans.some((s) => s.kind === 'SERVER'),
+  pick: () => ReceivedSpan[],
+  complete: (spans: ReceivedSpan[]) => boolean = (spans) => spans.some((s) => s.kind === 'SERVER'),
   timeoutMs = 5000,
-): Promise<ZipkinV2Span[]> {
+): Promise<ReceivedSpan[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const spans = pick();
@@ -229,12 +229,12 @@ export async function waitForSpans(
 }
 
 /** The span named `name`, failing loudly when absent. */
-export function named(spans: readonly ZipkinV2Span[], name: string): ZipkinV2Span {
+export function named(spans: readonly ReceivedSpan[], name: string): ReceivedSpan {
   const span = spans.find((s) => s.name === name);
   if (span === undefined) throw new Error(`no span named ${name} in ${spans.map((s) => s.name).join(', ')}`);
   return span;
 }
 
-export function annotationValues(span: ZipkinV2Span): string[] {
+export function annotationValues(span: ReceivedSpan): string[] {
   return (span.annotations ?? []).map((a) => a.value).sort();
 }

@@ -6,7 +6,7 @@
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { HEADER_TYPE_DEPRECATION } from '../../src/config';
-import { startReceiver, type Receiver } from '../../src/gateway/receiver';
+import { startReceiver, type Receiver } from '../../src/receiver/receiver';
 import {
   type EchoServer,
   freePort,

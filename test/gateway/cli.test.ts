@@ -4,8 +4,8 @@
  * development receiver as the zipkin plugins' `http_endpoint`.
  */
 import * as net from 'node:net';
-import { startReceiver, type Receiver } from '../../src/gateway/receiver';
-import type { ZipkinV2Span } from '../../src/gateway/zipkin-v2';
+import { startReceiver, type Receiver } from '../../src/receiver/receiver';
+import type { ReceivedSpan } from '../../src/receiver/span-validator';
 import {
   annotationValues,
   type CliProcess,
@@ -78,7 +78,7 @@ function echoed(body: string): EchoedRequest {
   return JSON.parse(body) as EchoedRequest;
 }
 
-async function traced(traceId: string): Promise<ZipkinV2Span[]> {
+async function traced(traceId: string): Promise<ReceivedSpan[]> {
   return waitForSpans(() => spansOf(receiver, traceId));
 }
 

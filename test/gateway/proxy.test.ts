@@ -9,7 +9,7 @@ import * as net from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { startGateway, type RunningGateway } from '../../src/gateway/gateway';
 import { parseDeclarativeConfig } from '../../src/gateway/declarative';
-import { startReceiver, type Receiver } from '../../src/gateway/receiver';
+import { startReceiver, type Receiver } from '../../src/receiver/receiver';
 import type { Logger } from '../../src/logger';
 import { named, nullSink, request, spansOf, waitForSpans } from './cli-harness';
 

@@ -11,37 +11,17 @@
  * `--json` prints: one line per span whether it came as JSON or proto3.
  */
 import { isIPv4, isIPv6 } from 'node:net';
+import type { ZipkinAnnotation, ZipkinEndpoint, ZipkinKind, ZipkinSpan } from '../export/zipkin-json';
 
-export type ZipkinV2Kind = 'CLIENT' | 'SERVER' | 'PRODUCER' | 'CONSUMER';
-
-export interface ZipkinV2Endpoint {
-  serviceName?: string;
-  ipv4?: string;
-  ipv6?: string;
-  port?: number;
-}
-
-export interface ZipkinV2Annotation {
-  timestamp: number;
-  value: string;
-}
-
-/** A validated span as received. */
-export interface ZipkinV2Span {
-  traceId: string;
-  parentId?: string;
-  id: string;
-  kind?: ZipkinV2Kind;
-  name?: string;
-  timestamp?: number;
-  duration?: number;
-  localEndpoint?: ZipkinV2Endpoint;
-  remoteEndpoint?: ZipkinV2Endpoint;
-  annotations?: ZipkinV2Annotation[];
-  tags?: Record<string, string>;
-  debug?: boolean;
-  shared?: boolean;
-}
+/**
+ * A validated span as received: the exporter's span model, with the fields Zipkin makes
+ * optional and the two flags Kong never sends.
+ */
+export type ReceivedSpan = Omit<ZipkinSpan, 'name' | 'timestamp' | 'duration' | 'localEndpoint'> &
+  Partial<Pick<ZipkinSpan, 'name' | 'timestamp' | 'duration' | 'localEndpoint'>> & {
+    debug?: boolean;
+    shared?: boolean;
+  };
 
 const KINDS: readonly string[] = ['CLIENT', 'SERVER', 'PRODUCER', 'CONSUMER'];
 const TRACE_ID_RE = /^[0-9a-f]{16}(?:[0-9a-f]{16})?$/;
@@ -82,9 +62,9 @@ class SpanChecker {
     return value;
   }
 
-  private endpoint(value: unknown, path: string): ZipkinV2Endpoint | undefined {
+  private endpoint(value: unknown, path: string): ZipkinEndpoint | undefined {
     if (!isRecord(value)) return this.fail(path, 'expected an object');
-    const out: ZipkinV2Endpoint = {};
+    const out: ZipkinEndpoint = {};
     const before = this.issues.length;
     if (value.serviceName !== undefined) {
       if (typeof value.serviceName !== 'string') this.fail(`${path}.serviceName`, 'expected a string');
@@ -109,9 +89,9 @@ class SpanChecker {
     return this.issues.length === before ? out : undefined;
   }
 
-  private annotations(value: unknown, path: string): ZipkinV2Annotation[] | undefined {
+  private annotations(value: unknown, path: string): ZipkinAnnotation[] | undefined {
     if (!Array.isArray(value)) return this.fail(path, 'expected an array');
-    const out: ZipkinV2Annotation[] = [];
+    const out: ZipkinAnnotation[] = [];
     const seen = new Set<string>();
     value.forEach((a: unknown, i) => {
       const aPath = `${path}[${i}]`;
@@ -141,7 +121,7 @@ class SpanChecker {
     return out;
   }
 
-  span(value: unknown, path: string): ZipkinV2Span | undefined {
+  span(value: unknown, path: string): ReceivedSpan | undefined {
     if (!isRecord(value)) return this.fail(path, 'expected an object');
     const before = this.issues.length;
     const traceId =
@@ -150,7 +130,7 @@ class SpanChecker {
         : this.id(value.traceId, `${path}.traceId`, TRACE_ID_RE, '16 or 32');
     const id = value.id === undefined ? this.fail(`${path}.id`, 'required field missing') : this.id(value.id, `${path}.id`, SPAN_ID_RE, '16');
     // Built in Zipkin's field order: traceId, parentId, id, kind, name, ...
-    const ordered = { traceId: traceId ?? '' } as ZipkinV2Span;
+    const ordered = { traceId: traceId ?? '' } as ReceivedSpan;
     if (value.parentId !== undefined) {
       const p = this.id(value.parentId, `${path}.parentId`, SPAN_ID_RE, '16');
       if (p !== undefined) ordered.parentId = p;
@@ -159,7 +139,7 @@ class SpanChecker {
     if (value.kind !== undefined) {
       if (typeof value.kind !== 'string' || !KINDS.includes(value.kind)) {
         this.fail(`${path}.kind`, `expected one of: ${KINDS.join(', ')}, got ${JSON.stringify(value.kind)}`);
-      } else ordered.kind = value.kind as ZipkinV2Kind;
+      } else ordered.kind = value.kind as ZipkinKind;
     }
     if (value.name !== undefined) {
       if (typeof value.name !== 'string') this.fail(`${path}.name`, 'expected a string');
@@ -206,11 +186,11 @@ class SpanChecker {
  * reasons (one `<path>: <reason>` line each) when any span breaks a rule: like the Zipkin
  * server, one bad span rejects the whole request.
  */
-export function validateSpanList(list: unknown): { spans: ZipkinV2Span[] } | { errors: string[] } {
+export function validateSpanList(list: unknown): { spans: ReceivedSpan[] } | { errors: string[] } {
   if (!Array.isArray(list)) return { errors: ['expected a JSON array of spans (ListOfSpans)'] };
   const issues: string[] = [];
   const checker = new SpanChecker(issues);
-  const spans: ZipkinV2Span[] = [];
+  const spans: ReceivedSpan[] = [];
   list.forEach((item: unknown, i) => {
     const span = checker.span(item, `spans[${i}]`);
     if (span !== undefined) spans.push(span);

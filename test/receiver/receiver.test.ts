@@ -3,9 +3,9 @@ import { request } from 'node:http';
 import { Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import * as protobuf from 'protobufjs';
-import { startReceiver, type Receiver } from '../../src/gateway/receiver';
-import { renderWaterfall } from '../../src/gateway/waterfall';
-import type { ZipkinV2Span } from '../../src/gateway/zipkin-v2';
+import { startReceiver, type Receiver } from '../../src/receiver/receiver';
+import { renderWaterfall } from '../../src/receiver/waterfall';
+import type { ReceivedSpan } from '../../src/receiver/span-validator';
 
 const PROTO = path.join(__dirname, '..', 'fixtures', 'zipkin-api', 'zipkin.proto');
 const ListOfSpans = protobuf.loadSync(PROTO).lookupType('zipkin.proto3.ListOfSpans');
@@ -14,7 +14,7 @@ const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const T0 = 1700000000000000;
 
 /** Kong's three spans for one proxied request, in the order Kong reports them. */
-const KONG_TRACE: ZipkinV2Span[] = [
+const KONG_TRACE: ReceivedSpan[] = [
   {
     traceId: TRACE,
     parentId: '00f067aa0ba902b7',
@@ -94,8 +94,8 @@ function post(url: string, body: Buffer | string, headers: Record<string, string
 }
 
 /** The proto3 encoding of JSON v2 spans, by protobufjs from zipkin.proto (the oracle). */
-function toProto(spans: readonly ZipkinV2Span[]): Buffer {
-  const endpoint = (e: ZipkinV2Span['localEndpoint']): Record<string, unknown> | undefined =>
+function toProto(spans: readonly ReceivedSpan[]): Buffer {
+  const endpoint = (e: ReceivedSpan['localEndpoint']): Record<string, unknown> | undefined =>
     e === undefined
       ? undefined
       : {
@@ -346,9 +346,31 @@ describe('renderWaterfall', () => {
     );
   });
 
+  it('lists annotations in time order, whatever order they arrived in', () => {
+    const span: ReceivedSpan = {
+      traceId: TRACE,
+      id: 'aaaaaaaaaaaaaaaa',
+      name: 'GET (proxy)',
+      timestamp: T0,
+      duration: 10,
+      localEndpoint: { serviceName: 'kong' },
+      annotations: [
+        { timestamp: T0 + 6, value: 'khs' },
+        { timestamp: T0 + 8, value: 'khf' },
+        { timestamp: T0 + 1, value: 'kas' },
+        { timestamp: T0 + 2, value: 'kaf' },
+      ],
+    };
+    expect(renderWaterfall([span], { width: 10 })).toBe(
+      `trace ${TRACE} · 1 span · 10µs\n` +
+        'GET (proxy) kong │█◆◆███◆█◆█│ 10µs\n' +
+        '   ◆ kas +1µs  ◆ kaf +2µs  ◆ khs +6µs  ◆ khf +8µs\n',
+    );
+  });
+
   it('nests a shared span under its client half, and orphans become roots', () => {
     const base = { traceId: TRACE, localEndpoint: { serviceName: 'svc' } };
-    const spans: ZipkinV2Span[] = [
+    const spans: ReceivedSpan[] = [
       { ...base, id: 'aaaaaaaaaaaaaaaa', parentId: 'cccccccccccccccc', name: 'server', shared: true, timestamp: T0 + 10, duration: 80 },
       { ...base, id: 'aaaaaaaaaaaaaaaa', name: 'client', timestamp: T0, duration: 100 },
       { ...base, id: 'bbbbbbbbbbbbbbbb', parentId: 'aaaaaaaaaaaaaaaa', name: 'child', timestamp: T0 + 20, duration: 10 },

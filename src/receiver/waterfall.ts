@@ -16,7 +16,7 @@
  * children of that id under the shared half, as Zipkin's UI does. Spans whose parent is
  * not in the trace are drawn as roots.
  */
-import type { ZipkinV2Span } from './zipkin-v2';
+import type { ReceivedSpan } from './span-validator';
 
 export interface WaterfallOptions {
   /** Bar width in columns (default 40). */
@@ -31,7 +31,7 @@ const MAX_LABEL = 48;
 const MAX_SERVICE = 24;
 
 interface Node {
-  readonly span: ZipkinV2Span;
+  readonly span: ReceivedSpan;
   readonly order: number;
   readonly children: Node[];
   parent: Node | null;
@@ -51,7 +51,7 @@ function byStart(a: Node, b: Node): number {
 }
 
 /** Links spans into a forest; returns the roots in start order. */
-function buildTree(spans: readonly ZipkinV2Span[]): Node[] {
+function buildTree(spans: readonly ReceivedSpan[]): Node[] {
   const nodes: Node[] = spans.map((span, order) => ({ span, order, children: [], parent: null }));
   const client = new Map<string, Node>();
   const server = new Map<string, Node>();
@@ -81,7 +81,7 @@ function clip(text: string, max: number): string {
   return text.length <= max ? text : text.slice(0, max - 1) + '…';
 }
 
-function endpointText(span: ZipkinV2Span): string {
+function endpointText(span: ReceivedSpan): string {
   const e = span.remoteEndpoint;
   if (e === undefined) return '';
   const ip = e.ipv4 ?? (e.ipv6 !== undefined ? `[${e.ipv6}]` : undefined);
@@ -91,7 +91,7 @@ function endpointText(span: ZipkinV2Span): string {
 }
 
 /** Renders one trace (spans of a single trace id, any order). Ends with a newline. */
-export function renderWaterfall(spans: readonly ZipkinV2Span[], options: WaterfallOptions = {}): string {
+export function renderWaterfall(spans: readonly ReceivedSpan[], options: WaterfallOptions = {}): string {
   const width = Math.max(1, options.width ?? 40);
   const roots = buildTree(spans);
 
@@ -126,7 +126,8 @@ export function renderWaterfall(spans: readonly ZipkinV2Span[], options: Waterfa
       for (let c = from; c < Math.max(from + 1, Math.min(width, to)); c++) cells[c] = FILL;
     }
     const details: string[] = [];
-    const annotations = s.annotations ?? [];
+    // Kong adds annotations phase by phase, not in time order; a reader wants time order.
+    const annotations = [...(s.annotations ?? [])].sort((a, b) => a.timestamp - b.timestamp);
     if (annotations.length > 0) {
       for (const a of annotations) if (timed) cells[col(a.timestamp)] = MARK;
       details.push(

@@ -5,7 +5,7 @@
  * `POST /api/v2/spans` takes JSON v2 (`application/json`, or no/any other content type, as
  * the Zipkin server does) or proto3 (`application/x-protobuf`), optionally
  * `Content-Encoding: gzip`, and answers 202 with an empty body. Every span is checked
- * (`./zipkin-v2`); one bad span rejects the request with 400 and a plain-text body listing
+ * (`./span-validator`); one bad span rejects the request with 400 and a plain-text body listing
  * the reasons, one `<path>: <reason>` per line. Other paths answer 404, other methods on
  * the spans path 405.
  *
@@ -16,13 +16,12 @@
  * `warn receiver: 400 <first reason>` lines.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIPv6, type AddressInfo } from 'node:net';
 import type { Writable } from 'node:stream';
 import { gunzip } from 'node:zlib';
-import { formatHost } from './addresses';
 import { decodeProto3SpanList } from './proto3-decode';
-import { renderWaterfall } from './waterfall';
-import { validateSpanList, type ZipkinV2Span } from './zipkin-v2';
+import { renderWaterfall, type WaterfallOptions } from './waterfall';
+import { validateSpanList, type ReceivedSpan } from './span-validator';
 
 export const SPANS_PATH = '/api/v2/spans';
 /** Armeria's default request limit, which the Zipkin server keeps (compressed bytes). */
@@ -57,9 +56,9 @@ export interface Receiver {
   readonly host: string;
   readonly port: number;
   /** Every accepted span, in arrival order (canonical form). */
-  readonly spans: readonly ZipkinV2Span[];
+  readonly spans: readonly ReceivedSpan[];
   /** Resolves once at least `count` spans were accepted (rejects after `timeoutMs`, default 5000). */
-  waitForSpans(count: number, timeoutMs?: number): Promise<readonly ZipkinV2Span[]>;
+  waitForSpans(count: number, timeoutMs?: number): Promise<readonly ReceivedSpan[]>;
   /** Draws every pending trace now. */
   flush(): void;
   /** Stops listening, draws pending traces, and resolves when the server is closed. */
@@ -76,7 +75,7 @@ class BadRequest extends Error {
 }
 
 interface PendingTrace {
-  readonly spans: ZipkinV2Span[];
+  readonly spans: ReceivedSpan[];
   timer: NodeJS.Timeout | null;
 }
 
@@ -119,7 +118,7 @@ function inflate(body: Buffer): Promise<Buffer> {
   });
 }
 
-async function decodeBody(req: IncomingMessage, maxBody: number): Promise<ZipkinV2Span[]> {
+async function decodeBody(req: IncomingMessage, maxBody: number): Promise<ReceivedSpan[]> {
   let body = await readBody(req, maxBody);
   const encoding = (req.headers['content-encoding'] ?? '').toLowerCase().trim();
   if (encoding !== '' && encoding !== 'identity') {
@@ -151,126 +150,149 @@ async function decodeBody(req: IncomingMessage, maxBody: number): Promise<Zipkin
   return result.spans;
 }
 
-export async function startReceiver(options: ReceiverOptions = {}): Promise<Receiver> {
-  const host = options.host ?? '127.0.0.1';
-  const out = options.out ?? process.stdout;
-  const errOut = options.errOut ?? process.stderr;
-  const quietMs = options.quietMs ?? 300;
-  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
-  const waterfall = { width: options.barWidth ?? 40, showTags: options.showTags ?? false };
-  const json = options.json === true;
+/** Accepted spans, the traces waiting to be drawn, and the `waitForSpans` callers. */
+class SpanStore {
+  readonly spans: ReceivedSpan[] = [];
+  private readonly pending = new Map<string, PendingTrace>();
+  private readonly waiters: { count: number; resolve: () => void }[] = [];
 
-  const spans: ZipkinV2Span[] = [];
-  const pending = new Map<string, PendingTrace>();
-  const waiters: { count: number; resolve: () => void }[] = [];
+  constructor(
+    readonly out: Writable,
+    readonly json: boolean,
+    readonly quietMs: number,
+    readonly waterfall: WaterfallOptions,
+  ) {}
 
-  const draw = (key: string): void => {
-    const trace = pending.get(key);
+  accept(received: readonly ReceivedSpan[]): void {
+    for (const span of received) {
+      this.spans.push(span);
+      if (this.json) this.out.write(JSON.stringify(span) + '\n');
+      else this.hold(span);
+    }
+    this.wake();
+  }
+
+  /** Keeps the span with its trace until the trace has been quiet for `quietMs`. */
+  private hold(span: ReceivedSpan): void {
+    const key = traceKey(span.traceId);
+    let trace = this.pending.get(key);
+    if (trace === undefined) {
+      trace = { spans: [], timer: null };
+      this.pending.set(key, trace);
+    }
+    trace.spans.push(span);
+    if (trace.timer !== null) clearTimeout(trace.timer);
+    trace.timer = setTimeout(() => this.draw(key), this.quietMs);
+  }
+
+  private wake(): void {
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      if (this.spans.length >= this.waiters[i].count) {
+        this.waiters[i].resolve();
+        this.waiters.splice(i, 1);
+      }
+    }
+  }
+
+  draw(key: string): void {
+    const trace = this.pending.get(key);
     if (trace === undefined) return;
     if (trace.timer !== null) clearTimeout(trace.timer);
-    pending.delete(key);
-    out.write(renderWaterfall(trace.spans, waterfall) + '\n');
-  };
+    this.pending.delete(key);
+    this.out.write(renderWaterfall(trace.spans, this.waterfall) + '\n');
+  }
 
-  const accept = (received: readonly ZipkinV2Span[]): void => {
-    for (const span of received) {
-      spans.push(span);
-      if (json) {
-        out.write(JSON.stringify(span) + '\n');
-        continue;
-      }
-      const key = traceKey(span.traceId);
-      let trace = pending.get(key);
-      if (trace === undefined) {
-        trace = { spans: [], timer: null };
-        pending.set(key, trace);
-      }
-      trace.spans.push(span);
-      if (trace.timer !== null) clearTimeout(trace.timer);
-      trace.timer = setTimeout(() => draw(key), quietMs);
-    }
-    for (let i = waiters.length - 1; i >= 0; i--) {
-      if (spans.length >= waiters[i].count) {
-        waiters[i].resolve();
-        waiters.splice(i, 1);
-      }
-    }
-  };
+  flush(): void {
+    for (const key of [...this.pending.keys()]) this.draw(key);
+  }
 
-  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+  waitFor(count: number, timeoutMs: number): Promise<readonly ReceivedSpan[]> {
+    const spans = this.spans;
+    if (spans.length >= count) return Promise.resolve(spans);
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        count,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve(spans);
+        },
+      };
+      const timer = setTimeout(() => {
+        const i = this.waiters.indexOf(waiter);
+        if (i !== -1) this.waiters.splice(i, 1);
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${count} spans (received ${spans.length})`));
+      }, timeoutMs);
+      this.waiters.push(waiter);
+    });
+  }
+}
+
+const TEXT = 'text/plain; charset=utf-8';
+
+function sendFailure(res: ServerResponse, err: unknown, errOut: Writable): void {
+  const status = err instanceof BadRequest ? err.status : 500;
+  const text = err instanceof BadRequest ? err.message : `internal error: ${(err as Error).message}`;
+  errOut.write(`warn receiver: ${status} ${text.split('\n')[0]}\n`);
+  const headers: Record<string, string> = { 'content-type': TEXT };
+  // The rest of a too-large body is not read: end the connection rather than drain it.
+  if (status === 413) headers.connection = 'close';
+  res.writeHead(status, headers);
+  res.end(text + '\n');
+}
+
+function handler(store: SpanStore, maxBody: number, errOut: Writable): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== SPANS_PATH) {
-      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end(`not found: ${path}\n`);
+      res.writeHead(404, { 'content-type': TEXT }).end(`not found: ${path}\n`);
       return;
     }
     if (req.method !== 'POST') {
-      res.writeHead(405, { allow: 'POST', 'content-type': 'text/plain; charset=utf-8' }).end(`method not allowed: ${req.method}\n`);
+      res.writeHead(405, { allow: 'POST', 'content-type': TEXT }).end(`method not allowed: ${req.method}\n`);
       return;
     }
     decodeBody(req, maxBody).then(
       (received) => {
-        accept(received);
+        store.accept(received);
         res.writeHead(202).end();
       },
-      (err: unknown) => {
-        const status = err instanceof BadRequest ? err.status : 500;
-        const text = err instanceof BadRequest ? err.message : `internal error: ${(err as Error).message}`;
-        errOut.write(`warn receiver: ${status} ${text.split('\n')[0]}\n`);
-        const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
-        // The rest of a too-large body is not read: end the connection rather than drain it.
-        if (status === 413) headers.connection = 'close';
-        res.writeHead(status, headers);
-        res.end(text + '\n');
-      },
+      (err: unknown) => sendFailure(res, err, errOut),
     );
   };
+}
 
-  const server: Server = createServer(handle);
-  await new Promise<void>((resolve, reject) => {
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 9411, host, () => {
+    server.listen(port, host, () => {
       server.off('error', reject);
-      resolve();
+      resolve((server.address() as AddressInfo).port);
     });
   });
-  const port = (server.address() as AddressInfo).port;
+}
 
-  const flush = (): void => {
-    for (const key of [...pending.keys()]) draw(key);
-  };
+export async function startReceiver(options: ReceiverOptions = {}): Promise<Receiver> {
+  const host = options.host ?? '127.0.0.1';
+  const store = new SpanStore(options.out ?? process.stdout, options.json === true, options.quietMs ?? 300, {
+    width: options.barWidth ?? 40,
+    showTags: options.showTags ?? false,
+  });
+  const server = createServer(handler(store, options.maxBodyBytes ?? DEFAULT_MAX_BODY, options.errOut ?? process.stderr));
+  const port = await listen(server, options.port ?? 9411, host);
 
   let closing: Promise<void> | null = null;
   return {
-    url: `http://${formatHost(host)}:${port}${SPANS_PATH}`,
+    url: `http://${isIPv6(host) ? `[${host}]` : host}:${port}${SPANS_PATH}`,
     host,
     port,
-    spans,
-    flush,
-    waitForSpans(count: number, timeoutMs = 5000): Promise<readonly ZipkinV2Span[]> {
-      if (spans.length >= count) return Promise.resolve(spans);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          const i = waiters.indexOf(waiter);
-          if (i !== -1) waiters.splice(i, 1);
-          reject(new Error(`timed out after ${timeoutMs} ms waiting for ${count} spans (received ${spans.length})`));
-        }, timeoutMs);
-        const waiter = {
-          count,
-          resolve: () => {
-            clearTimeout(timer);
-            resolve(spans);
-          },
-        };
-        waiters.push(waiter);
-      });
-    },
+    spans: store.spans,
+    flush: () => store.flush(),
+    waitForSpans: (count: number, timeoutMs = 5000) => store.waitFor(count, timeoutMs),
     close(): Promise<void> {
-      if (closing === null) {
-        closing = new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeIdleConnections();
-        }).then(flush);
-      }
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }).then(() => store.flush());
       return closing;
     },
   };
