@@ -16,6 +16,7 @@ import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelem
 import type { QueueConfig } from '../config/types';
 import { stderrLogger, type Logger } from '../logger';
 import { isPreEncodingSpanExporter, type PreEncodingSpanExporter } from './encoded-exporter';
+import { markInertOnStart } from '../trace/inert-on-start';
 import { KongQueue, type QueueHandler, type QueueHealth } from './queue';
 
 export interface KongQueueSpanProcessorOptions {
@@ -184,3 +185,6 @@ export class KongQueueSpanProcessor implements SpanProcessor {
     return this.shutdownPromise;
   }
 }
+
+// Spans are queued when they end, so spans may be built finished for this processor.
+markInertOnStart(KongQueueSpanProcessor.prototype.onStart);

@@ -10,7 +10,7 @@ import {
   type SpanProcessor,
   type TimedEvent,
 } from '@opentelemetry/sdk-trace-base';
-import { KongQueueSpanProcessor } from '../export/queue-span-processor';
+import { isMarkedInertOnStart } from './inert-on-start';
 
 /**
  * The plugin's own provider builds every span at log time, already finished, so the SDK's
@@ -23,9 +23,11 @@ import { KongQueueSpanProcessor } from '../export/queue-span-processor';
  * them through the Tracer.
  */
 
-/** Processor classes whose `onStart` does nothing (compared by function, so subclasses count). */
+/**
+ * Stock processor classes whose `onStart` does nothing (compared by function, so subclasses
+ * count); our own processors mark theirs with `markInertOnStart`.
+ */
 const INERT_ON_START: ReadonlySet<unknown> = new Set([
-  KongQueueSpanProcessor.prototype.onStart,
   SimpleSpanProcessor.prototype.onStart,
   BatchSpanProcessor.prototype.onStart,
   NoopSpanProcessor.prototype.onStart,
@@ -150,7 +152,7 @@ export class DirectSpans {
    */
   static for(tracer: object, resource: Resource, processors: readonly SpanProcessor[]): DirectSpans | undefined {
     for (const p of processors) {
-      if (!INERT_ON_START.has(p.onStart) || p.onEnding !== undefined) return undefined;
+      if (!(INERT_ON_START.has(p.onStart) || isMarkedInertOnStart(p.onStart)) || p.onEnding !== undefined) return undefined;
     }
     const internals = tracer as unknown as { _spanLimits?: SpanLimits; _resource?: Resource; instrumentationScope?: InstrumentationScope };
     const limits = internals._spanLimits;
