@@ -9,7 +9,7 @@ export { isPreEncodingSpanExporter } from './encoded-exporter';
 export type { PreEncodingSpanExporter } from './encoded-exporter';
 export { HttpSender, ZipkinSendError } from './http-sender';
 export type { HttpSenderOptions } from './http-sender';
-export { ZipkinJsonEncoder, toZipkinSpan, zipkinJsonBody, hrTimeToMicros, durationMicros } from './zipkin-json';
+export { ZipkinJsonEncoder, toZipkinSpan, zipkinJsonBody, durationMicros } from './zipkin-json';
 export type { ZipkinSpan, ZipkinEndpoint, ZipkinAnnotation, ZipkinKind, ZipkinSpanOptions } from './zipkin-json';
 export { encodeProto3Span, proto3ListBody } from './zipkin-proto3';
 export { createZipkinReporter, EXPORT_TIMEOUT_MARGIN_MS } from './reporter';

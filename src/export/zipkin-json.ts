@@ -8,6 +8,7 @@ import { SpanKind, type AttributeValue, type Attributes, type HrTime } from '@op
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { ATTR_PEER_ADDRESS, ATTR_PEER_PORT, ATTR_PEER_SERVICE, ATTR_TRACE_ID_BYTES, ENDPOINT_ATTRS, INTERNAL_ATTR_PREFIX } from '../trace/span-attributes';
 import { isZeroHex } from '../propagation/hex';
+import { hrTimeToMicros } from '../trace/clock';
 
 export type ZipkinKind = 'CLIENT' | 'SERVER' | 'PRODUCER' | 'CONSUMER';
 
@@ -54,11 +55,6 @@ const KIND_NAMES: Readonly<Record<number, ZipkinKind | undefined>> = {
   [SpanKind.PRODUCER]: 'PRODUCER',
   [SpanKind.CONSUMER]: 'CONSUMER',
 };
-
-/** Epoch µs of an HrTime, floored to an integer (§2.12). */
-export function hrTimeToMicros(time: HrTime): number {
-  return time[0] * 1e6 + Math.floor(time[1] / 1e3);
-}
 
 /** floor(end − start) in µs, never negative (Kong asserts on a negative duration). */
 export function durationMicros(start: HrTime, end: HrTime): number {

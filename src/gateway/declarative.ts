@@ -17,6 +17,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { TIMEOUT_MAX } from '../config/defaults';
 import { ConfigError } from '../config/errors';
 import { validateConfig } from '../config/validate';
 import type { ZipkinConfig } from '../config/types';
@@ -81,7 +82,6 @@ const HTTP_ROUTE_PROTOCOLS: readonly RouteProtocol[] = Object.freeze(['http', 'h
 const UPSTREAM_ALGORITHMS = ['round-robin'];
 const KONG_UPSTREAM_ALGORITHMS = ['consistent-hashing', 'least-connections', 'latency', 'sticky-sessions'];
 
-const TIMEOUT_MAX = 2 ** 31 - 2;
 const DEFAULT_TIMEOUT = 60000;
 const DEFAULT_RETRIES = 5;
 const DEFAULT_TARGET_PORT = 8000;

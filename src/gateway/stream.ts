@@ -22,6 +22,7 @@ import type { RequestTrace, RouteIdentity } from '../trace/request-trace';
 import type { BalancerTarget, ServiceBalancer, UpstreamTries } from './balancer';
 import type { GatewayPlugin, GatewayService } from './model';
 import type { GatewayRouter, StreamMatch } from './router';
+import { NO_PEER_MESSAGE } from './exits';
 import { describeFailure } from './upstream-errors';
 
 export interface StreamProxyOptions {
@@ -80,7 +81,7 @@ export class GatewayStreamProxy {
     const first = tries === null ? null : tries.next();
     if (trace !== undefined) trace.prereadEnd();
     if (first === null || tries === null) {
-      this.logger.error(NO_PEER);
+      this.logger.error(NO_PEER_MESSAGE);
       closeClient(client);
       return;
     }
@@ -158,7 +159,6 @@ export class GatewayStreamProxy {
   }
 }
 
-const NO_PEER = 'failure to get a peer from the ring-balancer';
 /** How long a refused client may keep its side open after the gateway closed its own. */
 const LINGER_MS = 5000;
 
