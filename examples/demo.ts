@@ -18,7 +18,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
-import { startReceiver } from '../src/receiver/receiver';
+import { startReceiver, traceKey } from '../src/receiver/receiver';
 import { renderWaterfall } from '../src/receiver/waterfall';
 import type { ReceivedSpan } from '../src/receiver/span-validator';
 
@@ -114,10 +114,6 @@ function send(port: number, request: DemoRequest): Promise<Outcome> {
 }
 
 /** Zipkin reads a 32-hex id with 16 leading zeros as the 64-bit one. */
-function traceKey(id: string): string {
-  return id.length === 32 && id.startsWith('0000000000000000') ? id.slice(16) : id;
-}
-
 /** The trace id the upstream was told about (for requests whose response carried none). */
 function upstreamTraceId(headers: Record<string, string>): string | undefined {
   return headers['x-b3-traceid'] ?? headers.traceparent?.split('-')[1];

@@ -79,8 +79,8 @@ interface PendingTrace {
   timer: NodeJS.Timeout | null;
 }
 
-/** Zipkin treats a 128-bit id whose high half is zero as the 64-bit one. */
-function traceKey(traceId: string): string {
+/** Zipkin treats a 128-bit id whose high half is zero as the 64-bit one: the key a trace is grouped by. */
+export function traceKey(traceId: string): string {
   return traceId.length === 32 && traceId.startsWith('0000000000000000') ? traceId.slice(16) : traceId;
 }
 

@@ -11,7 +11,7 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
-import type { Receiver } from '../../src/receiver/receiver';
+import { traceKey, type Receiver } from '../../src/receiver/receiver';
 import type { ReceivedSpan } from '../../src/receiver/span-validator';
 
 export const CLI = resolve(__dirname, '../../dist/src/gateway/cli.js');
@@ -201,11 +201,6 @@ export function tcpExchange(port: number, data: string): Promise<string> {
     socket.on('close', () => done(received));
     socket.on('error', fail);
   });
-}
-
-/** Zipkin reads a 32-hex id with 16 leading zeros as the 64-bit one. */
-export function traceKey(id: string): string {
-  return id.length === 32 && id.startsWith('0000000000000000') ? id.slice(16) : id;
 }
 
 export function spansOf(receiver: Receiver, traceId: string): ReceivedSpan[] {
