@@ -13,7 +13,9 @@ import {
   type Span,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
+import { QUEUE_DEFAULTS } from '../../src/config/defaults';
 import type { ZipkinConfigInput } from '../../src/config/types';
+import { KongQueueSpanProcessor } from '../../src/export/queue-span-processor';
 import { createZipkinPlugin, type ZipkinPlugin } from '../../src/plugin';
 import { FinishedSpan } from '../../src/trace/finished-span';
 import { BalancerTry, type RequestTrace } from '../../src/trace/request-trace';
@@ -230,5 +232,46 @@ describe('spans delivered directly have the SDK span shape', () => {
     expect(got[0].duration).toEqual([0, 0]);
     expect(got[0].endTime).toEqual(got[0].startTime);
     expect(got[0].endTime).not.toBe(got[0].startTime);
+  });
+});
+
+describe('which processors get spans built finished', () => {
+  /** The Kong queue, but watching spans start: it must get them through the Tracer. */
+  class WatchingQueue extends KongQueueSpanProcessor {
+    started = 0;
+    override onStart(): void {
+      this.started++;
+    }
+  }
+
+  const silent = { debug() {}, info() {}, warn() {}, error() {} };
+
+  async function exported(make: (exporter: InMemorySpanExporter) => KongQueueSpanProcessor) {
+    const exporter = new InMemorySpanExporter();
+    const processor = make(exporter);
+    const plugin = createZipkinPlugin({ sample_ratio: 1 }, { logger: silent, nodeId: 'node-1', spanProcessors: [processor] });
+    plugin.runtime.spans.finish(fixedTrace(plugin, {}, 1), T0 + 7_000);
+    await processor.forceFlush();
+    // Read before shutdown: the in-memory exporter forgets its spans when it shuts down.
+    const spans = exporter.getFinishedSpans();
+    await processor.shutdown();
+    return { spans, processor };
+  }
+
+  test('the Kong queue processor (its onStart is marked inert)', async () => {
+    const { spans } = await exported(
+      (exporter) => new KongQueueSpanProcessor({ exporter, queue: QUEUE_DEFAULTS, name: 'direct', logger: silent }),
+    );
+    expect(spans.map((s) => s.name)).toEqual(['POST (balancer try 1)', 'POST (proxy)', 'POST']);
+    for (const s of spans) expect(s).toBeInstanceOf(FinishedSpan);
+  });
+
+  test('not a subclass of it that overrides onStart', async () => {
+    const { spans, processor } = await exported(
+      (exporter) => new WatchingQueue({ exporter, queue: QUEUE_DEFAULTS, name: 'watching', logger: silent }),
+    );
+    expect(spans.map((s) => s.name)).toEqual(['POST (balancer try 1)', 'POST (proxy)', 'POST']);
+    for (const s of spans) expect(s).not.toBeInstanceOf(FinishedSpan);
+    expect((processor as WatchingQueue).started).toBe(3);
   });
 });
