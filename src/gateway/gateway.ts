@@ -10,7 +10,7 @@ import type { Logger } from '../logger';
 import { formatHost } from './addresses';
 import { createBalancers } from './balancer';
 import type { DeclarativeConfig } from './model';
-import { createPluginInstances, type PluginInstances } from './plugins';
+import { createPluginInstances, type PluginInstances } from './plugin-instances';
 import { GatewayHttpProxy } from './proxy';
 import { GatewayRouter } from './router';
 import { GatewayStreamProxy } from './stream';

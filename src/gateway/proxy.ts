@@ -41,12 +41,12 @@ import {
   NO_ROUTE_MESSAGE,
   sendExit,
   sendHttpsRequired,
-} from './exits';
+} from './kong-responses';
 import { copyResponseHeaders, setForwardedHeaders, upstreamRequestHeaders } from './http-headers';
 import type { GatewayPlugin } from './model';
 import { ReplayableBody } from './request-body';
 import type { GatewayRouter, HttpMatch } from './router';
-import { describeFailure, type UpstreamFailure, type UpstreamStage } from './upstream-errors';
+import { describeFailure, type UpstreamFailure, type UpstreamStage } from './upstream-error-log';
 
 /** Request body bytes kept in memory for a retry (see `ReplayableBody`). */
 export const DEFAULT_REPLAY_LIMIT = 1024 * 1024;

@@ -22,8 +22,8 @@ import type { RequestTrace, RouteIdentity } from '../trace/request-trace';
 import type { BalancerTarget, ServiceBalancer, UpstreamTries } from './balancer';
 import type { GatewayPlugin, GatewayService } from './model';
 import type { GatewayRouter, StreamMatch } from './router';
-import { NO_PEER_MESSAGE } from './exits';
-import { describeFailure } from './upstream-errors';
+import { NO_PEER_MESSAGE } from './kong-responses';
+import { describeFailure } from './upstream-error-log';
 
 export interface StreamProxyOptions {
   readonly router: GatewayRouter;

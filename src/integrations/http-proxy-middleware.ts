@@ -26,7 +26,7 @@ import type { Plugin } from 'http-proxy-middleware';
 import type { ZipkinPlugin } from '../plugin';
 import type { RouteIdentity, UpstreamTarget } from '../trace/request-trace';
 import { traceHttp } from './node-http';
-import { failureStatus, targetFromUrl, trackUpstreamRequest } from './upstream';
+import { failureStatus, targetFromUrl, trackUpstreamRequest } from './balancer-tries';
 
 /**
  * The HPM plugin for `plugin`. `identity`, if given, is the route / service of every

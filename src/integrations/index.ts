@@ -4,4 +4,4 @@ export { zipkinProxyPlugin } from './http-proxy-middleware';
 export { traceHttp, traceServer, trackUpstreamRequest, trackUpstreamSocket } from './node-http';
 export { traceConnection, proxyTcp, type TcpProxyOptions } from './node-net';
 export { hookResponse } from './response-hooks';
-export { targetFromUrl } from './upstream';
+export { targetFromUrl } from './balancer-tries';

@@ -17,7 +17,7 @@ import type { ZipkinPlugin } from '../plugin';
 import type { RequestTrace } from '../trace/request-trace';
 import { hookResponse } from './response-hooks';
 
-export { trackUpstreamRequest, trackUpstreamSocket } from './upstream';
+export { trackUpstreamRequest, trackUpstreamSocket } from './balancer-tries';
 
 /**
  * The trace of `req` for `plugin`: started now (Kong's request start) if `req` has none,

@@ -20,9 +20,9 @@
 import { connect, isIP, type Socket } from 'node:net';
 import { traceOf, type ZipkinPlugin } from '../plugin';
 import type { RequestTrace, RouteIdentity } from '../trace/request-trace';
-import { trackUpstreamSocket } from './upstream';
+import { trackUpstreamSocket } from './balancer-tries';
 
-export { trackUpstreamSocket } from './upstream';
+export { trackUpstreamSocket } from './balancer-tries';
 
 /**
  * Trace the accepted connection `client`: the request starts and preread begins now;

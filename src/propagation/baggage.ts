@@ -5,7 +5,7 @@
 import type { Logger } from '../logger';
 import type { HeaderWriter, RequestHeaders } from './context';
 import { firstHeader } from './context';
-import { escapeUri, unescapeUri } from './hex';
+import { escapeUri, unescapeUri } from './uri-escape';
 import { BaggageBudget } from './limits';
 
 // An HTTP token: a baggage key that would not make a legal header name is not injected,

@@ -282,7 +282,7 @@ describe('log trace ids (§7), as the Kong spec observes them', () => {
 
 describe('baggage escaping helpers', () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { escapeUri, unescapeUri } = require('../../src/propagation/hex') as typeof import('../../src/propagation/hex');
+  const { escapeUri, unescapeUri } = require('../../src/propagation/uri-escape') as typeof import('../../src/propagation/uri-escape');
   test('escape_uri component mode: only A-Za-z0-9-._~ stay, uppercase hex', () => {
     expect(escapeUri("a b!'()*~._-é")).toBe('a%20b%21%27%28%29%2A~._-%C3%A9');
   });

@@ -9,7 +9,7 @@ import type { Logger } from '../../src/logger';
 import type { FormatExtractor, RequestHeaders, TraceContext } from '../../src/propagation/context';
 import { PropagationEngine } from '../../src/propagation/engine';
 import { EXTRACTORS } from '../../src/propagation/formats';
-import { unescapeUri } from '../../src/propagation/hex';
+import { unescapeUri } from '../../src/propagation/uri-escape';
 import { MAX_BAGGAGE_BYTES, MAX_BAGGAGE_ITEM_BYTES, MAX_BAGGAGE_ITEMS, MAX_TRACE_HEADER_BYTES } from '../../src/propagation/limits';
 import { parseTagsHeader } from '../../src/trace/tags-header';
 
