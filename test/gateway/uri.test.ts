@@ -1,13 +1,13 @@
 import {
   escapePath,
   joinUpstreamPath,
-  normalizePath,
   sanitizePostfix,
   splitRequestTarget,
   upstreamTarget,
 } from '../../src/gateway/uri';
+import { normalizeRawPath } from '../../src/trace/uri-normalize';
 
-describe('normalizePath (Kong normalize, merging slashes)', () => {
+describe('normalizeRawPath (Kong normalize, merging slashes)', () => {
   it.each([
     ['/', '/'],
     ['', ''],
@@ -24,7 +24,7 @@ describe('normalizePath (Kong normalize, merging slashes)', () => {
     ['/a%20b', '/a b'],
     ['/%zz', '/%zz'],
   ])('%j → %j', (input, expected) => {
-    expect(normalizePath(input)).toBe(expected);
+    expect(normalizeRawPath(input)).toBe(expected);
   });
 });
 
