@@ -15,8 +15,9 @@ export interface ConfigIssue {
 }
 
 /**
- * Thrown by `validateConfig`. `path` / `reason` are the first issue; `errors` lists all of
- * them; `message` has one `<path>: <reason>` line per issue.
+ * Thrown by `validateConfig` and by the decK loader. `path` / `reason` are the first issue;
+ * `errors` lists all of them; `message` has one `<path>: <reason>` line per issue (the
+ * reason alone for an issue of the whole input, whose path is empty).
  */
 export class ConfigError extends Error {
   readonly path: string;
@@ -26,7 +27,7 @@ export class ConfigError extends Error {
   constructor(errors: readonly ConfigIssue[]) {
     if (errors.length === 0) throw new TypeError('ConfigError needs at least one issue');
     const safe = errors.map((e) => Object.freeze({ path: escapeControls(e.path), reason: escapeControls(e.reason) }));
-    super(safe.map((e) => `${e.path}: ${e.reason}`).join('\n'));
+    super(safe.map((e) => (e.path === '' ? e.reason : `${e.path}: ${e.reason}`)).join('\n'));
     this.name = 'ConfigError';
     this.path = safe[0].path;
     this.reason = safe[0].reason;

@@ -21,7 +21,8 @@ import type { Writable } from 'node:stream';
 import type { Logger } from '../logger';
 import { formatHost } from './addresses';
 import { parseCliArgs, USAGE, UsageError, type CliCommand } from './cli-args';
-import { DeclarativeConfigError, loadDeclarativeConfigFile } from './declarative';
+import { ConfigError } from '../config/errors';
+import { loadDeclarativeConfigFile } from './declarative';
 import { ListenError, startGateway, type RunningGateway } from './gateway';
 import type { DeclarativeConfig } from './model';
 import { startReceiver } from '../receiver/receiver';
@@ -91,7 +92,7 @@ async function runGateway(command: Extract<CliCommand, { kind: 'gateway' }>, io:
   try {
     config = await loadDeclarativeConfigFile(command.config);
   } catch (err) {
-    if (!(err instanceof DeclarativeConfigError)) throw err;
+    if (!(err instanceof ConfigError)) throw err;
     for (const issue of err.errors) logger.error(issue.path === '' ? issue.reason : `${issue.path}: ${issue.reason}`);
     return 1;
   }

@@ -4,7 +4,7 @@
  * absent or null value gives the default, or null when there is none.
  */
 import { randomUUID } from 'node:crypto';
-import type { DeclarativeIssue } from './errors';
+import type { ConfigIssue } from '../config/errors';
 
 // Kong's typedefs: uuid, utf8_name.
 const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
@@ -23,7 +23,7 @@ export function quote(value: unknown): string {
 }
 
 export class Checker {
-  readonly issues: DeclarativeIssue[] = [];
+  readonly issues: ConfigIssue[] = [];
 
   fail(path: string, reason: string): Bad {
     this.issues.push({ path, reason });

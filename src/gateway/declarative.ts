@@ -23,7 +23,6 @@ import { validateConfig } from '../config/validate';
 import type { ZipkinConfig } from '../config/types';
 import { isHostOrIp, isHostname, parseIpOrCidr, splitHostPort, unbracket } from './addresses';
 import { BAD, type Bad, Checker, isRecord, quote, type Rec, Registry, type Slot } from './declarative-checks';
-import { DeclarativeConfigError } from './errors';
 import {
   DEFAULT_PLUGIN_PROTOCOLS,
   KONG_PROTOCOLS,
@@ -43,7 +42,6 @@ import {
   type ServiceProtocol,
 } from './model';
 
-export { DeclarativeConfigError, type DeclarativeIssue } from './errors';
 
 // ---------------------------------------------------------------------------------------
 // Field lists. "supported" lists what this gateway reads; "known" lists Kong fields it
@@ -109,7 +107,7 @@ class Loader {
 
   load(input: unknown): DeclarativeConfig {
     const check = this.check;
-    if (!isRecord(input)) throw new DeclarativeConfigError([{ path: '', reason: 'expected a record at the top level of the file' }]);
+    if (!isRecord(input)) throw new ConfigError([{ path: '', reason: 'expected a record at the top level of the file' }]);
 
     for (const key of Object.keys(input)) {
       if (!(TOP_KEYS as readonly string[]).includes(key)) {
@@ -126,7 +124,7 @@ class Loader {
     this.each(input, 'routes', (rec, path) => this.route(rec, path, null));
     this.each(input, 'plugins', (rec, path) => this.plugin(rec, path, null, null));
 
-    if (check.issues.length > 0) throw new DeclarativeConfigError(check.issues);
+    if (check.issues.length > 0) throw new ConfigError(check.issues);
     return Object.freeze({
       format_version: '3.0',
       services: Object.freeze(this.serviceList.map((s) => s.value as GatewayService)),
@@ -673,20 +671,20 @@ function jsonErrorReason(text: string, err: unknown): string {
   return `invalid JSON at line ${before.length}, column ${before[before.length - 1].length + 1}`;
 }
 
-/** Parses decK text (YAML or JSON) and resolves it. Throws `DeclarativeConfigError`. */
+/** Parses decK text (YAML or JSON) and resolves it. Throws `ConfigError`. */
 export function parseDeclarativeConfig(text: string, options: ParseOptions = {}): DeclarativeConfig {
   let doc: unknown;
   if (options.format === 'json') {
     try {
       doc = JSON.parse(text);
     } catch (err) {
-      throw new DeclarativeConfigError([{ path: '', reason: jsonErrorReason(text, err) }]);
+      throw new ConfigError([{ path: '', reason: jsonErrorReason(text, err) }]);
     }
   } else {
     try {
       doc = parseYaml(text, { uniqueKeys: true, maxAliasCount: 100 });
     } catch (err) {
-      throw new DeclarativeConfigError([{ path: '', reason: yamlErrorReason(err) }]);
+      throw new ConfigError([{ path: '', reason: yamlErrorReason(err) }]);
     }
   }
   return resolveDeclarativeConfig(doc);
@@ -698,7 +696,7 @@ export async function loadDeclarativeConfigFile(file: string): Promise<Declarati
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new DeclarativeConfigError([{ path: '', reason: `cannot read ${file}: ${(err as Error).message}` }]);
+    throw new ConfigError([{ path: '', reason: `cannot read ${file}: ${(err as Error).message}` }]);
   }
   return parseDeclarativeConfig(text, { format: extname(file).toLowerCase() === '.json' ? 'json' : 'yaml' });
 }

@@ -1,8 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ConfigError } from '../../src/config/errors';
 import {
-  DeclarativeConfigError,
   loadDeclarativeConfigFile,
   parseDeclarativeConfig,
   resolveDeclarativeConfig,
@@ -72,14 +72,14 @@ plugins:
     protocols: [http, https, tcp]
 `;
 
-function rejectionOf(input: unknown): DeclarativeConfigError {
+function rejectionOf(input: unknown): ConfigError {
   try {
     resolveDeclarativeConfig(input);
   } catch (err) {
-    if (err instanceof DeclarativeConfigError) return err;
+    if (err instanceof ConfigError) return err;
     throw err;
   }
-  throw new Error('expected a DeclarativeConfigError');
+  throw new Error('expected a ConfigError');
 }
 
 function reasons(input: unknown): string[] {
@@ -261,7 +261,7 @@ describe('rejections: every issue with its path and text', () => {
         "plugins[0].name: plugin 'rate-limiting' is not supported (supported: zipkin)",
     );
     expect(err.path).toBe('consumers');
-    expect(err.name).toBe('DeclarativeConfigError');
+    expect(err.name).toBe('ConfigError');
   });
 
   it('services', () => {

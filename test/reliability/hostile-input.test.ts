@@ -14,7 +14,7 @@ import * as net from 'node:net';
 import { validateConfig } from '../../src/config/validate';
 import { ConfigError } from '../../src/config/errors';
 import { startGateway, type RunningGateway } from '../../src/gateway/gateway';
-import { DeclarativeConfigError, parseDeclarativeConfig, resolveDeclarativeConfig } from '../../src/gateway/declarative';
+import { parseDeclarativeConfig, resolveDeclarativeConfig } from '../../src/gateway/declarative';
 import { createZipkinPlugin } from '../../src/plugin';
 import { PropagationEngine } from '../../src/propagation/engine';
 import type { RequestHeaders, TraceContext } from '../../src/propagation/context';
@@ -505,8 +505,8 @@ describe('config values that would become header names', () => {
     } catch (err) {
       error = err;
     }
-    expect(error).toBeInstanceOf(DeclarativeConfigError);
-    expect((error as DeclarativeConfigError).message).toBe(
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toBe(
       `plugins[0].config.http_response_header_for_traceid: bad header name 'a\\nb', ${REASON}`,
     );
   });
@@ -608,7 +608,7 @@ describe('the http_endpoint password never shows', () => {
     } catch (err) {
       error = err;
     }
-    expect(error).toBeInstanceOf(DeclarativeConfigError);
+    expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).not.toContain(SECRET);
   });
 });
