@@ -1,17 +1,23 @@
 /**
- * The typed readers and registries of the declarative loader: each reader pushes its own
- * `<path>: <reason>` issue (Kong's schema texts) and returns `BAD` for a wrong value; an
- * absent or null value gives the default, or null when there is none.
+ * The typed readers and registries of the declarative loader. The readers are the config
+ * schema engine (config/schema.ts) applied to one field: each pushes its own
+ * `<path>: <reason>` issue with Kong's text and returns `BAD` for a wrong value; an absent
+ * or null value gives the default, or null when there is none.
  */
 import { randomUUID } from 'node:crypto';
 import type { ConfigIssue } from '../config/errors';
+import { checkValue, fail, type FieldSpec, INVALID, REQUIRED, UNKNOWN } from '../config/schema';
 
 // Kong's typedefs: uuid, utf8_name.
 const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const NAME_RE = /^[\p{L}\p{N}._~-]+$/u;
 
-export const BAD: unique symbol = Symbol('bad');
-export type Bad = typeof BAD;
+/** A value that failed; its issue is already recorded (the schema engine's marker). */
+export const BAD: typeof INVALID = INVALID;
+export type Bad = typeof INVALID;
+
+const STRING: FieldSpec = { type: 'string' };
+const BOOLEAN: FieldSpec = { type: 'boolean' };
 export type Rec = Readonly<Record<string, unknown>>;
 
 export function isRecord(value: unknown): value is Rec {
@@ -26,46 +32,40 @@ export class Checker {
   readonly issues: ConfigIssue[] = [];
 
   fail(path: string, reason: string): Bad {
-    this.issues.push({ path, reason });
-    return BAD;
+    return fail(this.issues, path, reason);
   }
 
   /** Reports every key outside `supported`, naming what is supported. */
   keys(rec: Rec, path: string, supported: readonly string[], kongOnly: readonly string[]): void {
     for (const key of Object.keys(rec)) {
       if (supported.includes(key)) continue;
-      const kind = kongOnly.includes(key) ? 'not supported by gateway-zipkin' : 'unknown field';
+      const kind = kongOnly.includes(key) ? 'not supported by gateway-zipkin' : UNKNOWN;
       this.fail(`${path}.${key}`, `${kind} (supported: ${supported.join(', ')})`);
     }
   }
 
   string(rec: Rec, key: string, path: string, required = false): string | null | Bad {
     const value = rec[key];
-    if (value === undefined || value === null) return required ? this.fail(`${path}.${key}`, 'required field missing') : null;
-    if (typeof value !== 'string') return this.fail(`${path}.${key}`, 'expected a string');
-    if (value === '') return this.fail(`${path}.${key}`, 'length must be at least 1');
-    return value;
+    if (value == null) return required ? this.fail(`${path}.${key}`, REQUIRED) : null;
+    return checkValue(STRING, value, `${path}.${key}`, this.issues) as string | Bad;
   }
 
   integer(rec: Rec, key: string, path: string, def: number, min: number, max: number): number | Bad {
     const value = rec[key];
-    if (value === undefined || value === null) return def;
-    if (typeof value !== 'number' || Number.isNaN(value)) return this.fail(`${path}.${key}`, 'expected a number');
-    if (!Number.isInteger(value)) return this.fail(`${path}.${key}`, 'expected an integer');
-    if (value < min || value > max) return this.fail(`${path}.${key}`, `value should be between ${min} and ${max}`);
-    return value;
+    if (value == null) return def;
+    return checkValue({ type: 'integer', between: [min, max] }, value, `${path}.${key}`, this.issues) as number | Bad;
   }
 
   boolean(rec: Rec, key: string, path: string, def: boolean): boolean | Bad {
     const value = rec[key];
-    if (value === undefined || value === null) return def;
-    return typeof value === 'boolean' ? value : this.fail(`${path}.${key}`, 'expected a boolean');
+    if (value == null) return def;
+    return checkValue(BOOLEAN, value, `${path}.${key}`, this.issues) as boolean | Bad;
   }
 
   /** An array field; null when absent or empty (Kong's `is_empty_field`). */
   array(rec: Rec, key: string, path: string): readonly unknown[] | null | Bad {
     const value = rec[key];
-    if (value === undefined || value === null) return null;
+    if (value == null) return null;
     if (!Array.isArray(value)) return this.fail(`${path}.${key}`, 'expected an array');
     return value.length === 0 ? null : value;
   }
@@ -76,23 +76,11 @@ export class Checker {
     key: string,
     path: string,
     check: (value: string) => string | undefined,
-  ): string[] | null | Bad {
-    const list = this.array(rec, key, path);
-    if (list === null) return null;
-    if (list === BAD) return BAD;
-    const out: string[] = [];
-    let ok = true;
-    list.forEach((item, i) => {
-      const itemPath = `${path}.${key}[${i}]`;
-      const err = typeof item !== 'string' ? 'expected a string' : item === '' ? 'length must be at least 1' : check(item);
-      if (err === undefined) {
-        out.push(item as string);
-      } else {
-        this.fail(itemPath, err);
-        ok = false;
-      }
-    });
-    return ok ? out : BAD;
+  ): readonly string[] | null | Bad {
+    const value = rec[key];
+    if (value == null || (Array.isArray(value) && value.length === 0)) return null;
+    const spec: FieldSpec = { type: 'array', elements: { type: 'string', check } };
+    return checkValue(spec, value, `${path}.${key}`, this.issues) as readonly string[] | Bad;
   }
 
   /** Kong's `id`: a UUID from the file, or a fresh one. */

@@ -588,7 +588,7 @@ class Loader {
       route !== null && service !== null ? 'route+service' : route !== null ? 'route' : service !== null ? 'service' : 'global';
     return Object.freeze({
       id,
-      name: 'zipkin',
+      name: 'zipkin' as const,
       instance_name: instanceName,
       enabled,
       protocols,
