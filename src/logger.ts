@@ -24,3 +24,15 @@ export const stderrLogger: Logger = {
   warn: (message) => process.stderr.write(`warn ${message}\n`),
   error: (message) => process.stderr.write(`error ${message}\n`),
 };
+
+/**
+ * Logs a failure inside tracing as `zipkin tracing failed: <message>`. The traffic being
+ * traced never sees it: not the error, and not a logger that throws in turn.
+ */
+export function reportTracingFailure(logger: Logger, err: unknown): void {
+  try {
+    logger.error(`zipkin tracing failed: ${err instanceof Error ? err.message : String(err)}`);
+  } catch {
+    // a throwing logger must not reach the request either
+  }
+}

@@ -25,6 +25,7 @@ import { suppressTracing } from '@opentelemetry/core';
 import type { ZipkinPlugin } from '../plugin';
 import type { RouteIdentity } from '../trace/request-trace';
 import { traceHttp } from './node-http';
+import { reportTracingFailure } from '../logger';
 
 /** A Connect-style `next`. */
 export type NextFunction = (err?: unknown) => void;
@@ -38,7 +39,7 @@ export function zipkinMiddleware(plugin: ZipkinPlugin): Middleware {
     try {
       traceHttp(plugin, req, res);
     } catch (err) {
-      plugin.logger.error(`zipkin tracing failed: ${err instanceof Error ? err.message : String(err)}`);
+      reportTracingFailure(plugin.logger, err);
     }
     next();
   };
@@ -66,7 +67,7 @@ export function zipkinRoute(plugin: ZipkinPlugin, identity?: RouteIdentity | nul
     try {
       traceHttp(plugin, req, res).access(identity, req.headers, true);
     } catch (err) {
-      plugin.logger.error(`zipkin tracing failed: ${err instanceof Error ? err.message : String(err)}`);
+      reportTracingFailure(plugin.logger, err);
     }
     if (suppress) {
       const active = context.active();

@@ -27,6 +27,7 @@ import type { ZipkinPlugin } from '../plugin';
 import type { RouteIdentity, UpstreamTarget } from '../trace/request-trace';
 import { traceHttp } from './node-http';
 import { failureStatus, targetFromUrl, trackUpstreamRequest } from './balancer-tries';
+import { reportTracingFailure } from '../logger';
 
 /**
  * The HPM plugin for `plugin`. `identity`, if given, is the route / service of every
@@ -72,7 +73,7 @@ export function zipkinProxyPlugin(plugin: ZipkinPlugin, identity?: RouteIdentity
 
 function logFailure(plugin: ZipkinPlugin, err: unknown): void {
   try {
-    plugin.logger.error(`zipkin tracing failed: ${err instanceof Error ? err.message : String(err)}`);
+    reportTracingFailure(plugin.logger, err);
   } catch {
     // never reach the request
   }

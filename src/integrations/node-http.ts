@@ -16,6 +16,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { ZipkinPlugin } from '../plugin';
 import type { RequestTrace } from '../trace/request-trace';
 import { hookResponse } from './response-hooks';
+import { reportTracingFailure } from '../logger';
 
 export { trackUpstreamRequest, trackUpstreamSocket } from './balancer-tries';
 
@@ -48,7 +49,7 @@ export function traceServer(plugin: ZipkinPlugin, server: Server): void {
     try {
       traceHttp(plugin, req, res);
     } catch (err) {
-      plugin.logger.error(`zipkin tracing failed: ${err instanceof Error ? err.message : String(err)}`);
+      reportTracingFailure(plugin.logger, err);
     }
   });
 }

@@ -8,6 +8,7 @@ import { normalizePath } from './http-values';
 import { randomSpanId, randomTraceId } from './ids';
 import type { TraceRuntime } from './runtime';
 import { parseTagsHeader } from './tags-header';
+import { reportTracingFailure } from '../logger';
 
 /** A Kong route or service as far as the tags need it (§2.5). */
 export interface KongEntity {
@@ -481,12 +482,7 @@ export class RequestTrace {
 
   /** @internal Log a failure inside tracing; the request is never affected. */
   fail(err: unknown): void {
-    try {
-      const message = err instanceof Error ? err.message : String(err);
-      this.runtime.logger.error(`zipkin tracing failed: ${message}`);
-    } catch {
-      // a throwing logger must not reach the request either
-    }
+    reportTracingFailure(this.runtime.logger, err);
   }
 }
 
