@@ -36,6 +36,7 @@
  * regex results; there is no cache (Kong's LRU cache pays off for thousands of routes).
  */
 import { BlockList } from 'node:net';
+import { hostWithoutPort } from '../trace/http-values';
 import { canonicalIp, parseIpOrCidr, splitHostPort } from './addresses';
 import type {
   DeclarativeConfig,
@@ -172,20 +173,8 @@ function compileHosts(hosts: readonly string[]): HostMatcher[] {
 
 /** The host part of a Host header, lower-cased: `Example.com:8000` → `example.com`, `[::1]:80` → `::1`. */
 function requestHostName(header: string): string {
-  let end = header.length;
-  let start = 0;
-  if (header.charCodeAt(0) === 91 /* [ */) {
-    const close = header.indexOf(']');
-    if (close !== -1) {
-      start = 1;
-      end = close;
-    }
-  } else {
-    const colon = header.indexOf(':');
-    if (colon !== -1) end = colon;
-  }
-  const name = start === 0 && end === header.length ? header : header.slice(start, end);
-  return name.toLowerCase();
+  const host = hostWithoutPort(header).toLowerCase();
+  return host.length > 1 && host.charCodeAt(0) === 91 /* [ */ && host.endsWith(']') ? host.slice(1, -1) : host;
 }
 
 function hostMatches(matchers: readonly HostMatcher[], host: string, port: number): boolean {

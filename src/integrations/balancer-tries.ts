@@ -1,5 +1,6 @@
 import type { ClientRequest } from 'node:http';
 import { isIP, type Socket } from 'node:net';
+import { hostWithoutPort } from '../trace/http-values';
 import type { RequestTrace, UpstreamTarget } from '../trace/request-trace';
 
 /**
@@ -93,7 +94,7 @@ export function targetFromUrl(target: unknown): UpstreamTarget {
   } else if (target !== null && typeof target === 'object') {
     const t = target as { hostname?: unknown; host?: unknown; port?: unknown; protocol?: unknown };
     if (typeof t.hostname === 'string' && t.hostname !== '') hostname = t.hostname;
-    else if (typeof t.host === 'string') hostname = stripPort(t.host);
+    else if (typeof t.host === 'string') hostname = hostWithoutPort(t.host);
     if (typeof t.port === 'number') port = t.port;
     else if (typeof t.port === 'string' && t.port !== '') port = Number(t.port);
     if (typeof t.protocol === 'string') protocol = t.protocol;
@@ -101,13 +102,4 @@ export function targetFromUrl(target: unknown): UpstreamTarget {
   if (hostname !== undefined && hostname.startsWith('[') && hostname.endsWith(']')) hostname = hostname.slice(1, -1);
   if (port === undefined || !Number.isFinite(port)) port = protocol === 'https:' || protocol === 'wss:' ? 443 : 80;
   return { hostname, port, ip: hostname !== undefined && isIP(hostname) !== 0 ? hostname : undefined };
-}
-
-function stripPort(host: string): string {
-  if (host.startsWith('[')) {
-    const end = host.indexOf(']');
-    return end === -1 ? host : host.slice(0, end + 1);
-  }
-  const colon = host.indexOf(':');
-  return colon === -1 ? host : host.slice(0, colon);
 }

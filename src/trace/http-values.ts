@@ -22,18 +22,24 @@ function toText(latin1: string): string {
   return latin1;
 }
 
+/**
+ * The host of a Host header (or `host:port` text) without its port, brackets of an IPv6
+ * literal kept: `Example.com:8000` → `Example.com`, `[::1]:80` → `[::1]`. Lenient, as
+ * the request line is: text it cannot split comes back whole.
+ */
+export function hostWithoutPort(host: string): string {
+  if (host.charCodeAt(0) === 91 /* [ */) {
+    const close = host.indexOf(']');
+    return close === -1 ? host : host.slice(0, close + 1);
+  }
+  const colon = host.indexOf(':');
+  return colon === -1 ? host : host.slice(0, colon);
+}
+
 /** nginx `$host`: the Host header without its port, lowercased; `fallback` when absent. */
 export function hostOf(host: string | undefined, fallback: string | undefined): string | undefined {
   if (host === undefined || host === '') return fallback;
-  let end = host.length;
-  if (host.charCodeAt(0) === 91 /* [ */) {
-    const close = host.indexOf(']');
-    if (close !== -1) end = close + 1;
-  } else {
-    const colon = host.indexOf(':');
-    if (colon !== -1) end = colon;
-  }
-  return host.slice(0, end).toLowerCase();
+  return hostWithoutPort(host).toLowerCase();
 }
 
 /** `HTTP/` + the version as Lua prints the number: `HTTP/1.1`, `HTTP/2`, `HTTP/1` for 1.0. */
