@@ -14,8 +14,9 @@
  * service's `read_timeout` / `write_timeout` (the larger one; nginx's `proxy_timeout`) is
  * closed.
  */
-import { connect, createServer, isIP, type Server, type Socket } from 'node:net';
-import { traceConnection, trackUpstreamSocket } from '../integrations/node-net';
+import { createServer, type Server, type Socket } from 'node:net';
+import { traceConnection } from '../integrations/node-net';
+import { connectUpstream } from '../integrations/tcp-upstream';
 import type { Logger } from '../logger';
 import type { ZipkinPlugin } from '../plugin';
 import type { RequestTrace, RouteIdentity } from '../trace/request-trace';
@@ -32,8 +33,6 @@ export interface StreamProxyOptions {
   readonly plugins: ReadonlyMap<string, ZipkinPlugin>;
   readonly logger: Logger;
 }
-
-type ErrnoError = Error & { code?: string };
 
 export class GatewayStreamProxy {
   readonly server: Server;
@@ -97,54 +96,17 @@ export class GatewayStreamProxy {
     return identity;
   }
 
-  private attempt(client: Socket, service: GatewayService, tries: UpstreamTries, target: BalancerTarget, trace: RequestTrace | undefined): void {
-    if (client.destroyed) return;
-    if (trace !== undefined) trace.balancerTry({ hostname: target.host, port: target.port, ip: isIP(target.host) !== 0 ? target.host : undefined });
-    const upstream = connect({ host: target.host, port: target.port, allowHalfOpen: true });
-    if (trace !== undefined) trackUpstreamSocket(trace, upstream);
-    let connected = false;
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      upstream.destroy(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' }));
-    }, service.connect_timeout);
-    const onClientGone = (): void => {
-      upstream.destroy();
-    };
-    client.once('close', onClientGone);
-
-    upstream.once('connect', () => {
-      clearTimeout(timer);
-      connected = true;
-      upstream.setTimeout(Math.max(service.read_timeout, service.write_timeout));
-      upstream.on('timeout', () => {
-        this.logger.error(`upstream timed out (110: Connection timed out) while proxying upstream, client: ${client.remoteAddress ?? ''}, upstream: "${target.name}"`);
-        upstream.destroy();
-        client.destroy();
-      });
-      upstream.pipe(client);
-      client.pipe(upstream);
-      client.resume();
-    });
-    upstream.on('error', (err: ErrnoError) => {
-      clearTimeout(timer);
-      client.removeListener('close', onClientGone);
-      if (client.destroyed) return;
-      if (connected) {
-        client.destroy();
-        return;
-      }
-      this.logger.error(
-        `${describeFailure(err, 'while connecting to upstream', timedOut)}, client: ${client.remoteAddress ?? ''}, server: ${client.localAddress ?? ''}:${client.localPort ?? ''}, upstream: "${target.name}"`,
-      );
-      const next = tries.next();
-      if (next !== null) this.attempt(client, service, tries, next, trace);
-      else closeClient(client);
-    });
-    upstream.on('close', () => {
-      clearTimeout(timer);
-      // The upstream's end was piped to the client; a reset closes the client as well.
-      if (connected && !client.destroyed && !client.writableEnded) client.end();
+  private attempt(client: Socket, service: GatewayService, tries: UpstreamTries, first: BalancerTarget, trace: RequestTrace | undefined): void {
+    connectUpstream(client, trace, first, () => tries.next(), {
+      connectTimeout: service.connect_timeout,
+      idleTimeout: Math.max(service.read_timeout, service.write_timeout),
+      onConnectError: (err, target, timedOut) =>
+        this.logger.error(
+          `${describeFailure(err, 'while connecting to upstream', timedOut)}, client: ${client.remoteAddress ?? ''}, server: ${client.localAddress ?? ''}:${client.localPort ?? ''}, upstream: "${target.name}"`,
+        ),
+      onIdleTimeout: (target) =>
+        this.logger.error(`upstream timed out (110: Connection timed out) while proxying upstream, client: ${client.remoteAddress ?? ''}, upstream: "${target.name}"`),
+      onExhausted: closeClient,
     });
   }
 

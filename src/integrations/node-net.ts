@@ -17,10 +17,10 @@
  *
  * or `proxyTcp(zipkin, client, { host, port, retries })`, which does all of it.
  */
-import { connect, isIP, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { traceOf, type ZipkinPlugin } from '../plugin';
 import type { RequestTrace, RouteIdentity } from '../trace/request-trace';
-import { trackUpstreamSocket } from './balancer-tries';
+import { connectUpstream, type TcpTarget } from './tcp-upstream';
 
 export { trackUpstreamSocket } from './balancer-tries';
 
@@ -50,59 +50,30 @@ export interface TcpProxyOptions extends RouteIdentity {
   retries?: number;
   /** Connect timeout per attempt, ms (default: none). */
   connectTimeout?: number;
+  /** Once connected, close a session with no traffic for this long, ms (default: none). */
+  idleTimeout?: number;
 }
 
 /**
  * Proxy the accepted connection `client` to `host:port`, traced: a balancer try per
- * connect attempt (`retries` more after a failure), bytes piped both ways once connected,
- * each side closed when the other ends. Returns the connection's trace.
+ * connect attempt (`retries` more after a failure), then bytes piped both ways, a side's
+ * end passed on to the other (half-close; create the server with `allowHalfOpen: true`
+ * for a client's half-close to reach the upstream). Returns the connection's trace.
  */
 export function proxyTcp(plugin: ZipkinPlugin, client: Socket, options: TcpProxyOptions): RequestTrace {
   const trace = traceConnection(plugin, client, options);
   client.pause();
+  client.on('error', destroySelf);
   trace.prereadEnd();
-  let attemptsLeft = (options.retries ?? 0) + 1;
-  let upstream: Socket | undefined;
-
-  const attempt = (): void => {
-    attemptsLeft--;
-    trace.balancerTry({ hostname: options.host, port: options.port, ip: isIP(options.host) !== 0 ? options.host : undefined });
-    const socket = connect({ host: options.host, port: options.port });
-    upstream = socket;
-    trackUpstreamSocket(trace, socket);
-    let connected = false;
-    let timer: NodeJS.Timeout | undefined;
-    if (options.connectTimeout !== undefined) {
-      timer = setTimeout(() => {
-        const err = Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' });
-        socket.destroy(err);
-      }, options.connectTimeout);
-    }
-    socket.once('connect', () => {
-      connected = true;
-      if (timer !== undefined) clearTimeout(timer);
-      if (client.destroyed) {
-        socket.destroy();
-        return;
-      }
-      socket.pipe(client);
-      client.pipe(socket);
-      client.resume();
-    });
-    socket.on('error', () => {
-      if (timer !== undefined) clearTimeout(timer);
-      if (connected) {
-        client.destroy();
-      } else if (attemptsLeft > 0 && !client.destroyed) {
-        attempt();
-      } else {
-        client.destroy();
-      }
-    });
-  };
-
-  client.on('error', () => upstream?.destroy());
-  client.on('close', () => upstream?.destroy());
-  attempt();
+  const target: TcpTarget = { host: options.host, port: options.port };
+  let retriesLeft = options.retries ?? 0;
+  connectUpstream(client, trace, target, () => (retriesLeft-- > 0 ? target : null), {
+    connectTimeout: options.connectTimeout,
+    idleTimeout: options.idleTimeout,
+  });
   return trace;
+}
+
+function destroySelf(this: Socket): void {
+  this.destroy();
 }

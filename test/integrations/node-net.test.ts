@@ -134,4 +134,50 @@ describe('node:net stream proxy', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(exporter.getFinishedSpans()).toEqual([]);
   });
+
+  test('proxyTcp half-close: the client ends its side after sending and still gets the whole answer', async () => {
+    const { plugin, exporter } = testPlugin({ sample_ratio: 1 });
+    // An upstream that answers only once the request has ended (its side stays open).
+    const s = net.createServer({ allowHalfOpen: true }, (socket) => {
+      let got = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (d: string) => (got += d));
+      socket.on('end', () => socket.end(`got ${got}`));
+    });
+    servers.push(s);
+    const up = await listen(s);
+    // The proxy's server must be half-open too, or Node ends the client socket on its FIN.
+    const gw = net.createServer({ allowHalfOpen: true }, (client) => proxyTcp(plugin, client, { host: '127.0.0.1', port: up }));
+    servers.push(gw);
+    const port = await listen(gw);
+    const answer = await new Promise<string>((resolve) => {
+      const c = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+      let data = '';
+      c.setEncoding('utf8');
+      c.on('connect', () => c.end('ping'));
+      c.on('data', (d: string) => (data += d));
+      c.on('close', () => resolve(data));
+    });
+    expect(answer).toBe('got ping');
+    expect((await waitForSpans(exporter, 3)).map((x) => x.name)).toEqual(['stream (balancer try 1)', 'stream (proxy)', 'stream']);
+  });
+
+  test('proxyTcp idleTimeout: a connected session with no traffic is closed', async () => {
+    const { plugin, exporter } = testPlugin({ sample_ratio: 1 });
+    const up = await echoUpstream();
+    const port = await proxy((client) => proxyTcp(plugin, client, { host: '127.0.0.1', port: up, idleTimeout: 100 }));
+    const started = Date.now();
+    const echoed = await new Promise<string>((resolve) => {
+      const c = net.connect(port, '127.0.0.1');
+      let data = '';
+      c.setEncoding('utf8');
+      c.on('connect', () => c.write('ping'));
+      c.on('data', (d: string) => (data += d));
+      c.on('error', () => undefined);
+      c.on('close', () => resolve(data));
+    });
+    expect(echoed).toBe('ping');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(100);
+    expect((await waitForSpans(exporter, 3)).map((x) => x.name)).toEqual(['stream (balancer try 1)', 'stream (proxy)', 'stream']);
+  });
 });
