@@ -8,7 +8,9 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { stderrLogger, type Logger } from '../logger';
 import type { PreEncodingSpanExporter } from './encoded-exporter';
 import { HttpSender } from './http-sender';
-import { toZipkinSpan, zipkinJsonBody, ZipkinJsonEncoder, type ZipkinSpanOptions } from './zipkin-json';
+import { zipkinJsonBody } from './zipkin-json-body';
+import { ZipkinJsonEncoder } from './zipkin-json-encoder';
+import { toZipkinSpan, type ZipkinSpanOptions } from './zipkin-span';
 import { encodeProto3Span, proto3ListBody } from './zipkin-proto3';
 
 export type ZipkinEncoding = 'json' | 'proto3';

@@ -5,7 +5,7 @@
  * `duration` a varint; proto3 defaults (0, "", empty) are left out.
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import type { ZipkinEndpoint, ZipkinSpan } from './zipkin-json';
+import type { ZipkinEndpoint, ZipkinSpan } from './zipkin-span';
 
 /** Wire types. */
 const VARINT = 0;

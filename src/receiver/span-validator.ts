@@ -11,7 +11,7 @@
  * `--json` prints: one line per span whether it came as JSON or proto3.
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import type { ZipkinAnnotation, ZipkinEndpoint, ZipkinKind, ZipkinSpan } from '../export/zipkin-json';
+import type { ZipkinAnnotation, ZipkinEndpoint, ZipkinKind, ZipkinSpan } from '../export/zipkin-span';
 
 /**
  * A validated span as received: the exporter's span model, with the fields Zipkin makes

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import Ajv, { type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
 import * as protobuf from 'protobufjs';
-import type { ZipkinSpan } from '../../src/export/zipkin-json';
+import type { ZipkinSpan } from '../../src/export/zipkin-span';
 
 const API_DIR = path.join(__dirname, '..', 'fixtures', 'zipkin-api');
 

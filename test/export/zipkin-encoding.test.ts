@@ -1,6 +1,8 @@
 import { SpanKind, type HrTime } from '@opentelemetry/api';
 import * as fc from 'fast-check';
-import { toZipkinSpan, zipkinJsonBody, ZipkinJsonEncoder, type ZipkinSpanOptions } from '../../src/export/zipkin-json';
+import { zipkinJsonBody } from '../../src/export/zipkin-json-body';
+import { ZipkinJsonEncoder } from '../../src/export/zipkin-json-encoder';
+import { toZipkinSpan, type ZipkinSpanOptions } from '../../src/export/zipkin-span';
 import { encodeProto3Span, ipv6Bytes, proto3ListBody } from '../../src/export/zipkin-proto3';
 import { kongExampleSpecs, makeSpans, type SpanSpec } from './helpers';
 import { decodeProto3, expectedProto3, listOfSpansValidator } from './wire';

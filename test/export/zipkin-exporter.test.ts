@@ -4,7 +4,8 @@ import { ZipkinExporter as StockZipkinExporter } from '@opentelemetry/exporter-z
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { QueueConfig } from '../../src/config/types';
 import { estimateSpanSize, KongQueueSpanProcessor, ZipkinExporter, type ZipkinExporterOptions } from '../../src/export';
-import { toZipkinSpan, ZipkinJsonEncoder } from '../../src/export/zipkin-json';
+import { ZipkinJsonEncoder } from '../../src/export/zipkin-json-encoder';
+import { toZipkinSpan } from '../../src/export/zipkin-span';
 import { closedPort, kongExampleSpecs, makeSpans, queueConfig, recordingLogger, startReceiver, type Receiver, type RecordingLogger } from './helpers';
 import { decodeProto3, expectedProto3, listOfSpansValidator } from './wire';
 

@@ -19,7 +19,7 @@ import { SpanKind } from '@opentelemetry/api';
 import { EXTRACT_FORMATS } from '../../src/config/types';
 import type { RequestHeaders } from '../../src/propagation/context';
 import { parseTagsHeader } from '../../src/trace/tags-header';
-import { ZipkinJsonEncoder } from '../../src/export/zipkin-json';
+import { ZipkinJsonEncoder } from '../../src/export/zipkin-json-encoder';
 import { makeSpans } from '../export/helpers';
 import {
   directCase,
