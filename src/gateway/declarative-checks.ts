@@ -35,7 +35,11 @@ export class Checker {
     return fail(this.issues, path, reason);
   }
 
-  /** Reports every key outside `supported`, naming what is supported. */
+  /**
+   * Reports every key outside `supported` (what this gateway reads), naming what is
+   * supported; a key of `kongOnly` (a Kong field it does not read) is "not supported"
+   * rather than "unknown field", so a decK dump gets a precise answer.
+   */
   keys(rec: Rec, path: string, supported: readonly string[], kongOnly: readonly string[]): void {
     for (const key of Object.keys(rec)) {
       if (supported.includes(key)) continue;
