@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { traceHttp, trackUpstreamRequest } from '../src/integrations';
 import { createZipkinPlugin, type ZipkinPlugin } from '../src/plugin';
-import type { RouteIdentity } from '../src/trace/request-trace';
+import type { RouteIdentity } from '../src/trace/request-inputs';
 import { type SpanSummary, summarize, waitForSpans } from './span-summary';
 
 export interface Target {

@@ -44,13 +44,8 @@ import { PropagationEngine, type LogTraceIds } from './propagation/engine';
 import { nowMicros } from './trace/clock';
 import { DirectSpans } from './trace/finished-span';
 import { SlotIdGenerator } from './trace/id-generator';
-import {
-  type HttpRequestLike,
-  type KongAuthEntity,
-  RequestTrace,
-  type RouteIdentity,
-  type StreamClientLike,
-} from './trace/request-trace';
+import type { HttpRequestLike, KongAuthEntity, RouteIdentity, StreamClientLike } from './trace/request-inputs';
+import { RequestTrace } from './trace/request-trace';
 import type { SpanBuilder, TraceRuntime } from './trace/runtime';
 import { KongSampler } from './trace/sampler';
 import { OwnProviderSpans, ReusedProviderSpans } from './trace/span-builder';

@@ -31,7 +31,8 @@ import { isIP, type Socket } from 'node:net';
 import { traceHttp, trackUpstreamRequest } from '../integrations/node-http';
 import type { Logger } from '../logger';
 import type { ZipkinPlugin } from '../plugin';
-import type { RequestTrace, RouteIdentity } from '../trace/request-trace';
+import type { RouteIdentity } from '../trace/request-inputs';
+import type { RequestTrace } from '../trace/request-trace';
 import { hostOf } from '../trace/http-values';
 import { type BalancerTarget, type ServiceBalancer, type UpstreamTries, upstreamHostHeader } from './balancer';
 import {

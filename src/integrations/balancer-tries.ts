@@ -1,7 +1,8 @@
 import type { ClientRequest } from 'node:http';
 import { isIP, type Socket } from 'node:net';
 import { hostWithoutPort } from '../trace/http-values';
-import type { RequestTrace, UpstreamTarget } from '../trace/request-trace';
+import type { UpstreamTarget } from '../trace/request-inputs';
+import type { RequestTrace } from '../trace/request-trace';
 
 /**
  * Balancer tries from Node sockets: a try ends when its socket connects (TLS: once the

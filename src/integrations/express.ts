@@ -23,7 +23,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import type { ZipkinPlugin } from '../plugin';
-import type { RouteIdentity } from '../trace/request-trace';
+import type { RouteIdentity } from '../trace/request-inputs';
 import { traceHttp } from './node-http';
 import { reportTracingFailure } from '../logger';
 

@@ -24,7 +24,7 @@
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { Plugin } from 'http-proxy-middleware';
 import type { ZipkinPlugin } from '../plugin';
-import type { RouteIdentity, UpstreamTarget } from '../trace/request-trace';
+import type { RouteIdentity, UpstreamTarget } from '../trace/request-inputs';
 import { traceHttp } from './node-http';
 import { failureStatus, targetFromUrl, trackUpstreamRequest } from './balancer-tries';
 import { reportTracingFailure } from '../logger';

@@ -19,7 +19,8 @@
  */
 import type { Socket } from 'node:net';
 import { traceOf, type ZipkinPlugin } from '../plugin';
-import type { RequestTrace, RouteIdentity } from '../trace/request-trace';
+import type { RouteIdentity } from '../trace/request-inputs';
+import type { RequestTrace } from '../trace/request-trace';
 import { connectUpstream, type TcpTarget } from './tcp-upstream';
 
 export { trackUpstreamSocket } from './balancer-tries';

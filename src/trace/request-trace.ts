@@ -1,78 +1,16 @@
 import type { Span } from '@opentelemetry/api';
 import type { ExtractFormat } from '../config/types';
 import type { RequestHeaders, TraceContext } from '../propagation/context';
+import { BalancerTry, type BalancerState } from './balancer-try';
 import type { LogTraceIds } from '../propagation/engine';
 import { nowMicros } from './clock';
 import { appendResponseHeader, type HeaderTarget, headerWriterFor, type ResponseHeadersLike } from './header-targets';
 import { normalizePath } from './http-values';
 import { randomSpanId, randomTraceId } from './ids';
 import type { TraceRuntime } from './runtime';
+import type { HttpRequestLike, KongAuthEntity, KongEntity, RouteIdentity, StreamClientLike, UpstreamTarget } from './request-inputs';
 import { parseTagsHeader } from './tags-header';
 import { reportTracingFailure } from '../logger';
-
-/** A Kong route or service as far as the tags need it (§2.5). */
-export interface KongEntity {
-  readonly id?: string | null;
-  readonly name?: string | null;
-}
-
-/** An authenticated consumer or credential: only its id is reported. */
-export interface KongAuthEntity {
-  readonly id: string;
-}
-
-/** Route and service identity of a request, given where the route is mounted. */
-export interface RouteIdentity {
-  readonly route?: KongEntity | null;
-  readonly service?: KongEntity | null;
-}
-
-/** The upstream target of a balancer try. */
-export interface UpstreamTarget {
-  /** Target host name as configured (`peer.hostname`), e.g. `127.0.0.1` or `orders.internal`. */
-  readonly hostname?: string;
-  /** Resolved IP, when known before connecting. */
-  readonly ip?: string;
-  readonly port?: number;
-}
-
-/** What the plugin reads from an incoming HTTP request (a Node `IncomingMessage` fits). */
-export interface HttpRequestLike {
-  readonly method?: string;
-  readonly url?: string;
-  /** Express's copy of the URL before mount points stripped it: preferred when present. */
-  readonly originalUrl?: string;
-  readonly headers: RequestHeaders;
-  readonly httpVersion?: string;
-  readonly socket?: { readonly remoteAddress?: string; readonly remotePort?: number; readonly localAddress?: string } | null;
-}
-
-/** What the plugin reads from an accepted TCP connection (a Node `net.Socket` fits). */
-export interface StreamClientLike {
-  readonly remoteAddress?: string;
-  readonly remotePort?: number;
-}
-
-/** Kong's try states (`get_last_failure`): a connection failure, or a status that sent the request to the next target. */
-export type BalancerState = 'failed' | 'next';
-
-/** One upstream try (Kong's `balancer_data.tries[i]`). Times are epoch µs; 0 = unknown. */
-export class BalancerTry {
-  /** When the target was chosen. */
-  startUs: number;
-  /** When the connection was established or failed (Kong's latency + connect time). */
-  endUs = 0;
-  ip: string | undefined;
-  port: number | undefined;
-  state: BalancerState | undefined = undefined;
-  code: number | undefined = undefined;
-
-  constructor(startUs: number, ip: string | undefined, port: number | undefined) {
-    this.startUs = startUs;
-    this.ip = ip;
-    this.port = port;
-  }
-}
 
 const ZERO_HIGH = '0000000000000000';
 
@@ -83,9 +21,10 @@ const ZERO_HIGH = '0000000000000000';
  * first needed, and builds the spans at `log`. Unsampled requests never create spans.
  *
  * Phase methods never throw: a failure inside tracing is logged and the request goes on.
- * Times are integer epoch microseconds; 0 means "did not happen". The public fields are
- * the trace's state, readable for logging and by the span builder; change them only
- * through the phase methods.
+ * Times are integer epoch microseconds; 0 means "did not happen". The trace's state
+ * (phase times, ids, identity, tries) is internal: the span builder reads it, the phase
+ * methods change it, and the package's declarations leave it out. Callers read what they
+ * need through the plugin (`traceIds`, `responseTraceId`).
  */
 export class RequestTrace {
   readonly stream: boolean;
@@ -94,8 +33,9 @@ export class RequestTrace {
   readonly url: string;
   readonly headers: RequestHeaders;
   readonly httpVersion: string | undefined;
-  /** Client address (the request span's remote endpoint), read once the request is sampled. */
+  /** @internal Client address (the request span's remote endpoint), read once the request is sampled. */
   clientIp: string | undefined = undefined;
+  /** @internal */
   clientPort: number | undefined = undefined;
   private client: StreamClientLike | null | undefined;
   /** @internal The request, kept to read the local address for `http.host` when there is no Host. */
@@ -103,47 +43,77 @@ export class RequestTrace {
 
   // Phase times (epoch µs, 0 = unknown).
   readonly startUs: number;
+  /** @internal */
   rewriteEndUs = 0;
+  /** @internal */
   accessStartUs = 0;
+  /** @internal */
   accessEndUs = 0;
+  /** @internal */
   headerFilterUs = 0;
+  /** @internal */
   bodyStartUs = 0;
+  /** @internal */
   bodyEndUs = 0;
+  /** @internal */
   prereadStartUs = 0;
+  /** @internal */
   prereadEndUs = 0;
+  /** @internal */
   proxyStartUs = 0;
+  /** @internal */
   logUs = 0;
 
   // Extraction and sampling, decided once (`init`).
+  /** @internal */
   initialized = false;
+  /** @internal */
   extracted: TraceContext | undefined = undefined;
+  /** @internal */
   extractedFrom: ExtractFormat | undefined = undefined;
-  /** Trace headers ignored for their size, removed from the upstream request with `clear`. */
+  /** @internal Trace headers ignored for their size, removed from the upstream request with `clear`. */
   private oversized: readonly string[] | undefined = undefined;
+  /** @internal */
   sampled = false;
+  /** @internal */
   headerTags: Record<string, string> | undefined = undefined;
 
   // Ids, generated once (`ensureIds`). traceId is always 32 hex (padded when 8 bytes).
+  /** @internal */
   hasIds = false;
+  /** @internal */
   traceId = '';
+  /** @internal */
   traceIdBytes: 8 | 16 = 16;
+  /** @internal */
   requestSpanId = '';
+  /** @internal */
   requestParentId: string | undefined = undefined;
+  /** @internal */
   proxySpanId = '';
 
   // Identity and outcome.
+  /** @internal */
   route: KongEntity | null | undefined = undefined;
+  /** @internal */
   service: KongEntity | null | undefined = undefined;
+  /** @internal */
   consumer: KongAuthEntity | null | undefined = undefined;
+  /** @internal */
   credential: KongAuthEntity | null | undefined = undefined;
+  /** @internal */
   status = 0;
+  /** @internal */
   tries: BalancerTry[] | undefined = undefined;
+  /** @internal */
   hostname: string | undefined = undefined;
 
-  /** The log serializer's `trace_id` object (§7), set when headers were injected. */
+  /** @internal The log serializer's `trace_id` object (§7), set when headers were injected. */
   traceIds: LogTraceIds | undefined = undefined;
 
+  /** @internal */
   accessed = false;
+  /** @internal */
   logged = false;
 
   /** @internal Spans opened early on a reused provider. */

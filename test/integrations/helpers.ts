@@ -170,7 +170,7 @@ import express from 'express';
 import { createProxyMiddleware } from 'http-proxy-middleware';
 import type { IncomingMessage } from 'node:http';
 import { zipkinMiddleware, zipkinProxyPlugin, zipkinRoute } from '../../src/integrations';
-import type { RouteIdentity } from '../../src/trace/request-trace';
+import type { RouteIdentity } from '../../src/trace/request-inputs';
 
 export const SERVICE = { id: '0b6c6ab6-43b5-4c7d-9a53-6f6a8ba7f9c1', name: 'orders' };
 export const ROUTE = { id: '5f2f4c52-7e0e-4a8f-8c1c-0a3c2bf1d7a2', name: 'orders-route' };

@@ -18,7 +18,8 @@ import type { ZipkinConfigInput } from '../../src/config/types';
 import { KongQueueSpanProcessor } from '../../src/export/queue-span-processor';
 import { createZipkinPlugin, type ZipkinPlugin } from '../../src/plugin';
 import { FinishedSpan } from '../../src/trace/finished-span';
-import { BalancerTry, type RequestTrace } from '../../src/trace/request-trace';
+import { BalancerTry } from '../../src/trace/balancer-try';
+import type { RequestTrace } from '../../src/trace/request-trace';
 
 /** Same as SimpleSpanProcessor, but it watches spans start: the plugin keeps the Tracer for it. */
 class WatchingProcessor implements SpanProcessor {
