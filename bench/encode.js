@@ -38,10 +38,10 @@ const { InMemorySpanExporter, SimpleSpanProcessor } = require('@opentelemetry/sd
 const express = require('express');
 const { createProxyMiddleware } = require('http-proxy-middleware');
 const stockTransform = require('@opentelemetry/exporter-zipkin/build/src/transform');
-const { createZipkinPlugin } = h.requireDist('plugin');
-const { zipkinMiddleware, zipkinRoute, zipkinProxyPlugin } = h.requireDist('integrations');
-const { ZipkinJsonEncoder, zipkinJsonBody, toZipkinSpan, encodeProto3Span, proto3ListBody } = h.requireDist('export');
-const { silentLogger } = h.requireDist('logger');
+const { createZipkinPlugin } = h.requireBuild('plugin');
+const { zipkinMiddleware, zipkinRoute, zipkinProxyPlugin } = h.requireBuild('integrations');
+const { ZipkinJsonEncoder, zipkinJsonBody, toZipkinSpan, encodeProto3Span, proto3ListBody } = h.requireBuild('export');
+const { silentLogger } = h.requireBuild('logger');
 
 const REQUESTS = h.envNum('REQUESTS', 300);
 const REPS = h.envNum('REPS', 15);

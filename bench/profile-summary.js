@@ -1,15 +1,15 @@
 'use strict';
 // Summary of a V8 .cpuprofile (from `node --cpu-prof`): where the time went, by function and by file.
 //
-//   node bench/profile-summary.js <file.cpuprofile> [--top 25] [--ours dist/src/] [--json]
+//   node bench/profile-summary.js <file.cpuprofile> [--top 25] [--ours build/src/] [--json]
 //
 // Prints (markdown):
 //   - totals: profiled time, idle, GC, (program);
-//   - self time by file group: our code (dist/src → src/*.ts), each node_modules package, node internals, V8;
+//   - self time by file group: our code (build/src → src/*.ts), each node_modules package, node internals, V8;
 //   - the top N functions by self time, all code;
 //   - the top N functions of our code (path containing --ours) by self time and by inclusive time
 //     (time with the function anywhere on the stack, each sample counted once per function).
-// Locations of our functions are mapped back to src/*.ts lines through dist/'s source maps.
+// Locations of our functions are mapped back to src/*.ts lines through build/'s source maps.
 // Sample durations follow Chrome DevTools: sample i lasts until sample i+1.
 const fs = require('fs');
 const path = require('path');
@@ -18,7 +18,7 @@ const { SourceMap } = require('module');
 const REPO = path.resolve(__dirname, '..');
 
 function parseArgs(argv) {
-  const opts = { file: null, top: 25, ours: `${path.sep}dist${path.sep}src${path.sep}`, json: false };
+  const opts = { file: null, top: 25, ours: `${path.sep}build${path.sep}src${path.sep}`, json: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--top') opts.top = Number(argv[++i]);
@@ -27,14 +27,14 @@ function parseArgs(argv) {
     else opts.file = a;
   }
   if (!opts.file) {
-    console.error('usage: node bench/profile-summary.js <file.cpuprofile> [--top 25] [--ours dist/src/] [--json]');
+    console.error('usage: node bench/profile-summary.js <file.cpuprofile> [--top 25] [--ours build/src/] [--json]');
     process.exit(2);
   }
   return opts;
 }
 
 const maps = new Map();
-/** src/… location of a dist/ position through its source map, if any. */
+/** src/… location of a build/ position through its source map, if any. */
 function originalLocation(url, line, column) {
   if (!url.startsWith('file://') || !url.endsWith('.js')) return null;
   const file = url.slice('file://'.length);
@@ -56,7 +56,7 @@ function groupOf(url, ours) {
   if (!url) return '(V8 / native)';
   if (url.startsWith('node:')) return 'node internals';
   const p = url.startsWith('file://') ? url.slice(7) : url;
-  if (p.includes(ours)) return 'ours: ' + path.relative(REPO, p).replace(/^dist\//, '').replace(/\.js$/, '.ts');
+  if (p.includes(ours)) return 'ours: ' + path.relative(REPO, p).replace(/^build\//, '').replace(/\.js$/, '.ts');
   const nm = p.lastIndexOf(`${path.sep}node_modules${path.sep}`);
   if (nm >= 0) {
     const rest = p.slice(nm + 14).split(path.sep);

@@ -30,7 +30,7 @@ const VARIANTS = {
 async function main() {
   const variant = (process.env.VARIANT || 'P1').toUpperCase();
   if (!VARIANTS[variant]) throw new Error(`VARIANT must be one of ${Object.keys(VARIANTS).join(', ')}`);
-  h.checkDistFresh();
+  h.checkBuildFresh();
   const run = new h.Run('profile');
   const dir = path.join(h.RESULTS, 'profiles');
   fs.mkdirSync(dir, { recursive: true });
@@ -57,7 +57,7 @@ async function main() {
   if (!fs.existsSync(file)) throw new Error(`no profile written at ${file}`);
   run.writeResult({ meta: { bench: 'profile', variant, profile: path.relative(h.REPO, file), node: process.version }, run: rec });
   const top = h.envNum('TOP', 25);
-  const s = summarize(JSON.parse(fs.readFileSync(file, 'utf8')), { top, ours: `${path.sep}dist${path.sep}src${path.sep}` });
+  const s = summarize(JSON.parse(fs.readFileSync(file, 'utf8')), { top, ours: `${path.sep}build${path.sep}src${path.sep}` });
   console.log(`\nwrote ${path.relative(h.REPO, file)}\n`);
   console.log(markdown(s, file, top));
 }

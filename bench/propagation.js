@@ -35,8 +35,8 @@ const { JaegerPropagator } = require('@opentelemetry/propagator-jaeger');
 const { OTTracePropagator } = require('@opentelemetry/propagator-ot-trace');
 const { AWSXRayPropagator } = require('@opentelemetry/propagator-aws-xray');
 const { CloudPropagator } = require('@google-cloud/opentelemetry-cloud-trace-propagator');
-const { PropagationEngine, createPropagator } = h.requireDist('propagation');
-const { silentLogger } = h.requireDist('logger');
+const { PropagationEngine, createPropagator } = h.requireBuild('propagation');
+const { silentLogger } = h.requireBuild('logger');
 
 const REPS = h.envNum('REPS', 15);
 const BATCH_MS = h.envNum('BATCH_MS', 50);

@@ -209,11 +209,11 @@ export async function main(out: Writable = process.stdout): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'gateway-zipkin-demo-'));
 
   try {
-    // Source run (ts) or build (dist/examples): find the decK file and the CLI either way.
+    // Source run (ts) or build (build/examples): find the decK file and the CLI either way.
     const source = existsSync(join(__dirname, 'kong.yml')) ? join(__dirname, 'kong.yml') : resolve(__dirname, '../../examples/kong.yml');
     const cli = existsSync(resolve(__dirname, '../src/gateway/cli.js'))
       ? resolve(__dirname, '../src/gateway/cli.js')
-      : resolve(__dirname, '../dist/src/gateway/cli.js');
+      : resolve(__dirname, '../dist/gateway/cli.js');
     let deck = await readFile(source, 'utf8');
     for (const [from, to] of [
       ['http://127.0.0.1:9411/api/v2/spans', receiver.url],

@@ -1,7 +1,7 @@
 /**
  * Express + http-proxy-middleware gateway with Kong's zipkin plugin.
  *
- *     npm run build && node dist/examples/express-hpm.js
+ *     npm run build && node build/examples/express-hpm.js
  *
  * Starts an upstream and the gateway on 127.0.0.1 (free ports), sends one request with a
  * b3 header through the gateway, prints the response, the access-log `trace_id` object and

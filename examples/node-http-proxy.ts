@@ -1,7 +1,7 @@
 /**
  * A hand-written `node:http` proxy with Kong's zipkin plugin and retries over targets.
  *
- *     npm run build && node dist/examples/node-http-proxy.js
+ *     npm run build && node build/examples/node-http-proxy.js
  *
  * The first target refuses connections, so the request is retried on the second: the
  * spans show two balancer tries, the first tagged `error`, `kong.balancer.state: failed`.

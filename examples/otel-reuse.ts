@@ -2,7 +2,7 @@
  * A service that already runs an OTel SDK: the plugin reuses its provider, so Kong's
  * spans go to the service's own exporters (a console exporter here; OTLP works the same).
  *
- *     npm run build && node dist/examples/otel-reuse.js
+ *     npm run build && node build/examples/otel-reuse.js
  *
  * With a reused provider the request span is a child of the incoming span instead of
  * sharing its id, and the provider's sampler has the last word (see the README).

@@ -3,7 +3,7 @@
  * propagation: extract in the legacy order, inject the format that came in, b3 otherwise)
  * and prints what was extracted and what would go upstream from a gateway span.
  *
- *   npm run build && node dist/examples/propagation-demo.js
+ *   npm run build && node build/examples/propagation-demo.js
  */
 import { ROOT_CONTEXT, defaultTextMapGetter, defaultTextMapSetter, trace } from '@opentelemetry/api';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';

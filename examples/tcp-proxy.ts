@@ -1,7 +1,7 @@
 /**
  * A `node:net` TCP proxy with Kong's zipkin plugin (Kong's stream subsystem).
  *
- *     npm run build && node dist/examples/tcp-proxy.js
+ *     npm run build && node build/examples/tcp-proxy.js
  *
  * An echo upstream, the proxy in front of it, one client connection sending `ping`;
  * the spans are `stream`, `stream (proxy)` (kps / kpf) and `stream (balancer try 1)`.

@@ -1,48 +1,63 @@
 /**
  * gateway-zipkin: Kong Gateway's Zipkin plugin for Node.js gateways, on OpenTelemetry JS.
+ *
+ * This list is the package's public API (the `exports` map allows no deeper import); a name
+ * leaves it only in a major version. Everything else under src/ is internal.
  */
-export type { Logger } from './logger';
-export { silentLogger, stderrLogger } from './logger';
-export * from './config';
-export * from './propagation';
-export { createZipkinPlugin, ZipkinPlugin, type ZipkinPluginOptions } from './plugin';
+export { type Logger, silentLogger, stderrLogger } from './logger';
+
+// Kong's `config` record: types, validation, the legacy propagation mapping.
+export type {
+  EffectivePropagation,
+  ExtractFormat,
+  HeaderType,
+  InjectFormat,
+  PropagationConfig,
+  QueueConfig,
+  StaticTag,
+  ZipkinConfig,
+  ZipkinConfigInput,
+} from './config/types';
+export { ConfigError, type ConfigIssue } from './config/errors';
+export { validateConfig, type ValidateOptions } from './config/validate';
+export { deprecationWarnings, effectivePropagation } from './config/propagation';
+
+// Kong's nine propagation formats, as an engine and as an OTel propagator.
+export type { HeaderValue, HeaderWriter, RequestHeaders, TraceContext } from './propagation/context';
+export { PropagationEngine, type ExtractResult, type LogTraceIds } from './propagation/engine';
 export {
-  zipkinMiddleware,
-  zipkinRoute,
-  zipkinProxyPlugin,
-  traceHttp,
-  traceServer,
-  trackUpstreamRequest,
-  trackUpstreamSocket,
-  traceConnection,
-  proxyTcp,
-  type ZipkinRouteOptions,
-  type TcpProxyOptions,
-} from './integrations';
+  createPropagator,
+  getExtracted,
+  type KongPropagator,
+  type PropagationInput,
+  type PropagatorOptions,
+} from './propagation/otel-propagator';
+
+// The plugin and the request trace it hands to integrations.
+export { createZipkinPlugin, type ZipkinPlugin, type ZipkinPluginOptions } from './plugin';
+export type { RequestTrace } from './trace/request-trace';
+export type {
+  HttpRequestLike,
+  KongAuthEntity,
+  KongEntity,
+  RouteIdentity,
+  StreamClientLike,
+  UpstreamTarget,
+} from './trace/request-inputs';
+export { KongSampler, withSamplingDecision } from './trace/sampler';
+
+// Integrations: Express, http-proxy-middleware, node:http, node:net.
+export { zipkinMiddleware, zipkinRoute, type ZipkinRouteOptions } from './integrations/express';
+export { zipkinProxyPlugin } from './integrations/http-proxy-middleware';
+export { traceHttp, traceServer } from './integrations/node-http';
+export { trackUpstreamRequest, trackUpstreamSocket } from './integrations/balancer-tries';
+export { traceConnection, proxyTcp, type TcpProxyOptions } from './integrations/node-net';
+
+// Reporting: Kong's queue as an OTel span processor, the Zipkin exporter.
+export { createZipkinReporter, type ZipkinReporterOptions } from './export/reporter';
 export {
-  KongSampler,
-  withSamplingDecision,
-  parseTagsHeader,
-  type ParsedTags,
-  RequestTrace,
-  type RouteIdentity,
-  type KongAuthEntity,
-  type UpstreamTarget,
-  ATTR_PEER_ADDRESS,
-  ATTR_PEER_PORT,
-  ATTR_PEER_SERVICE,
-  ATTR_TRACE_ID_BYTES,
-} from './trace';
-export {
-  ZipkinExporter,
   KongQueueSpanProcessor,
-  KongQueue,
-  createZipkinReporter,
-  estimateSpanSize,
-  type ZipkinExporterOptions,
-  type ZipkinEncoding,
   type KongQueueSpanProcessorOptions,
-  type ZipkinReporterOptions,
-  type QueueHealth,
-  type QueueDropCounts,
-} from './export';
+} from './export/queue-span-processor';
+export type { QueueDropCounts, QueueHealth } from './export/queue';
+export { ZipkinExporter, type ZipkinEncoding, type ZipkinExporterOptions } from './export/zipkin-exporter';

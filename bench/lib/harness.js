@@ -26,30 +26,30 @@ function envNum(name, dflt) {
   return n;
 }
 
-/** Refuse to run against a stale or missing build: the benchmarks load dist/src. */
-function requireDist(rel) {
-  const file = path.join(REPO, 'dist', 'src', rel);
+/** Refuse to run against a stale or missing build: the benchmarks load build/src. */
+function requireBuild(rel) {
+  const file = path.join(REPO, 'build', 'src', rel);
   if (!fs.existsSync(file + '.js') && !fs.existsSync(path.join(file, 'index.js'))) {
     throw new Error(`${path.relative(REPO, file)}.js missing: run \`npm run build\` (or \`npx tsc -p .\`) first`);
   }
   return require(file);
 }
 
-/** Warn (once) when a src/ file is newer than its dist/ output. */
-function checkDistFresh(log = console.error) {
+/** Warn (once) when a src/ file is newer than its build/ output. */
+function checkBuildFresh(log = console.error) {
   const stale = [];
   const walk = (dir) => {
     for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) walk(p);
       else if (e.name.endsWith('.ts')) {
-        const out = path.join(REPO, 'dist', path.relative(REPO, p)).replace(/\.ts$/, '.js');
+        const out = path.join(REPO, 'build', path.relative(REPO, p)).replace(/\.ts$/, '.js');
         if (!fs.existsSync(out) || fs.statSync(out).mtimeMs < fs.statSync(p).mtimeMs) stale.push(path.relative(REPO, p));
       }
     }
   };
   walk(path.join(REPO, 'src'));
-  if (stale.length) log(`warning: dist/ is older than ${stale.length} src file(s) (${stale.slice(0, 3).join(', ')}${stale.length > 3 ? ', …' : ''}): run \`npm run build\``);
+  if (stale.length) log(`warning: build/ is older than ${stale.length} src file(s) (${stale.slice(0, 3).join(', ')}${stale.length > 3 ? ', …' : ''}): run \`npm run build\``);
   return stale;
 }
 
@@ -267,6 +267,6 @@ function table(head, rows) {
 }
 
 module.exports = {
-  REPO, BENCH, RESULTS, sleep, stamp, envNum, pinSelf, requireDist, checkDistFresh, Run, getJSON, assertPortFree, waitPort,
+  REPO, BENCH, RESULTS, sleep, stamp, envNum, pinSelf, requireBuild, checkBuildFresh, Run, getJSON, assertPortFree, waitPort,
   cpuTimes, cpuBusy, waitQuiet, procTicks, procMem, pickAc, median, f0, f1, f2, f3, mib, versions, table,
 };

@@ -159,21 +159,21 @@ app.use((req, res, next) => { received++; res.on('close', onClose); next(); });
 // (ServerResponse.prototype wrappers + one 'close' listener per response), no trace at all,
 // to separate their cost from the tracing work.
 if (process.env.DIAG === 'hooks') {
-  const { hookResponse } = require(path.join(__dirname, '..', '..', 'dist', 'src', 'integrations'));
+  const { hookResponse } = require(path.join(__dirname, '..', '..', 'build', 'src', 'integrations'));
   app.use((req, res, next) => { hookResponse(res); next(); });
 }
 
 // ---------------------------------------------------------------- P: our plugin
 if (VARIANT === 'P') {
-  const dist = (rel) => {
-    const file = path.join(__dirname, '..', '..', 'dist', 'src', rel);
+  const built = (rel) => {
+    const file = path.join(__dirname, '..', '..', 'build', 'src', rel);
     if (!fs.existsSync(file + '.js') && !fs.existsSync(path.join(file, 'index.js'))) { console.error(`${file}.js missing: run npm run build`); process.exit(2); }
     return require(file);
   };
-  const plugin_ = dist('plugin');
-  const { zipkinMiddleware, zipkinProxyPlugin, traceServer } = dist('integrations');
-  const { KongQueueSpanProcessor, ZipkinExporter } = dist('export');
-  const { validateConfig } = dist('config');
+  const plugin_ = built('plugin');
+  const { zipkinMiddleware, zipkinProxyPlugin, traceServer } = built('integrations');
+  const { KongQueueSpanProcessor, ZipkinExporter } = built('export');
+  const { validateConfig } = built('config');
   traceOf = plugin_.traceOf;
 
   const sampleRatio = Number(process.env.SAMPLE_RATIO ?? 1);

@@ -160,7 +160,7 @@ const VERSION_NAMES = ['express', 'http-proxy-middleware', 'http-proxy', 'autoca
 
 async function main() {
   for (const v of ORDER) if (!VARIANTS[v]) throw new Error(`unknown variant ${v} (A, B, P1, P0, H)`);
-  h.checkDistFresh();
+  h.checkBuildFresh();
   const run = new h.Run('proxy');
   const ports = { gateway: GW_PORT, upstream: UP_PORT, sink: SINK_PORT };
   const meta = {

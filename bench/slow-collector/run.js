@@ -99,7 +99,7 @@ function summarize({ meta, runs }, file) {
 }
 
 async function main() {
-  h.checkDistFresh();
+  h.checkBuildFresh();
   const run = new h.Run('slow-collector');
   const meta = {
     bench: 'slow-collector', delaysMs: DELAYS, order: ORDER, queues: QUEUES, rounds: ROUNDS, durationS: DURATION, warmupS: WARMUP, connections: CONNS,

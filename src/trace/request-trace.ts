@@ -121,7 +121,9 @@ export class RequestTrace {
   /** @internal */
   proxySpan: Span | undefined = undefined;
 
+  /** @internal Traces come from the plugin (`startHttp`, `startStream`). */
   constructor(
+    /** @internal */
     readonly runtime: TraceRuntime,
     stream: boolean,
     startUs: number,

@@ -1,8 +1,8 @@
 /**
  * End-to-end harness for the `gateway-zipkin` command line: the built CLI
- * (`dist/src/gateway/cli.js`, so run `npx tsc -p .` or `npm run build` first) as a child
- * process, an HTTP upstream echoing what it received, a TCP echo upstream, free ports and
- * generated decK files.
+ * (`dist/gateway/cli.js`, the packaged CLI: run `npm run build` first) as a child process,
+ * an HTTP upstream echoing what it received, a TCP echo upstream, free ports and generated
+ * decK files.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +14,7 @@ import { Writable } from 'node:stream';
 import { traceKey, type Receiver } from '../../src/receiver/receiver';
 import type { ReceivedSpan } from '../../src/receiver/span-validator';
 
-export const CLI = resolve(__dirname, '../../dist/src/gateway/cli.js');
+export const CLI = resolve(__dirname, '../../dist/gateway/cli.js');
 
 /** Discards what is written (the receiver's waterfalls). */
 export const nullSink = (): Writable => new Writable({ write: (_c, _e, done) => done() });

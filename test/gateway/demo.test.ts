@@ -1,11 +1,11 @@
 /**
- * `npm run demo` (the built `dist/examples/demo.js`): runs to completion, exits 0, shows
+ * `npm run demo` (the built `build/examples/demo.js`): runs to completion, exits 0, shows
  * every request with its trace, and fits a 100-column terminal.
  */
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 
-const DEMO = resolve(__dirname, '../../dist/examples/demo.js');
+const DEMO = resolve(__dirname, '../../build/examples/demo.js');
 
 function runDemo(): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {

@@ -248,7 +248,7 @@ export class UntrustedTlsCollector {
   }
 
   async start(): Promise<this> {
-    // test/reliability under jest, dist/test/reliability when the soak runs compiled.
+    // test/reliability under jest, build/test/reliability when the soak runs compiled.
     const fixtures = [join(__dirname, '..', 'fixtures', 'tls'), join(__dirname, '..', '..', '..', 'test', 'fixtures', 'tls')].find((d) =>
       existsSync(join(d, 'self-signed.cert.pem')),
     );

@@ -13,8 +13,8 @@
  *   within max_retry_time plus twice one delivery's bound.
  * It prints the figures (JSON, then a markdown table) for the README.
  *
- *   npm run build && node --expose-gc dist/test/soak/collector-faults.soak.js
- *   DURATION_S=60 PHASE_S=3 node --expose-gc dist/test/soak/collector-faults.soak.js   # smoke
+ *   npm run build && node --expose-gc build/test/soak/collector-faults.soak.js
+ *   DURATION_S=60 PHASE_S=3 node --expose-gc build/test/soak/collector-faults.soak.js   # smoke
  *
  * Env: DURATION_S (300) PHASE_S (10) CONCURRENCY (16). Not run by jest.
  */

@@ -4,8 +4,8 @@
  * (printing fast-check's counterexample and seed), else prints the figures (JSON, then a
  * markdown table) for the README.
  *
- *   npm run build && node dist/test/soak/hostile-input.soak.js
- *   CASES=20000 node dist/test/soak/hostile-input.soak.js   # smoke
+ *   npm run build && node build/test/soak/hostile-input.soak.js
+ *   CASES=20000 node build/test/soak/hostile-input.soak.js   # smoke
  *
  * Env: CASES (1,000,000: engine cases; each extractor and each tags property gets a fifth
  * of it), SEED (random). Not run by jest.

@@ -3,7 +3,7 @@
  * nine formats, valid and malformed) through a gateway, sampling memory and handles every
  * `--every` requests. Not run by jest (`npm test`); after `npm run build`:
  *
- *     node --expose-gc dist/test/soak/traffic.soak.js [--gateway hpm|reference] [--requests 200000]
+ *     node --expose-gc build/test/soak/traffic.soak.js [--gateway hpm|reference] [--requests 200000]
  *                                                      [--every 10000] [--concurrency 16] [--seed 1]
  *                                                      [--collector]
  *
