@@ -61,124 +61,100 @@ function memberOf(list: string): string | undefined {
   return undefined;
 }
 
-function isInvalidId(value: string | undefined, len1: number, len2: number): boolean {
-  return value !== undefined && ((value.length !== len1 && value.length !== len2) || NON_HEX_RE.test(value));
+/** What one of the two b3 forms carried; ids are raw hex, as received. */
+interface B3Fields {
+  traceId?: string;
+  spanId?: string;
+  parentId?: string;
+  shouldSample?: boolean;
+  flags?: string;
+}
+
+/** The single header: a bare decision (`1`, `0`, `d`) or `trace-span[-sampled][-parent]`. */
+function readSingle(value: string, log: Logger): B3Fields {
+  if (value === '1') return { shouldSample: true };
+  if (value === 'd') return { shouldSample: true, flags: '1' };
+  if (value === '0') return { shouldSample: false };
+  const m = SINGLE_RE.exec(value);
+  const traceLen = m === null ? 0 : m[1].length;
+  if (m === null || (traceLen !== 16 && traceLen !== 32) || (m[4] !== '' && m[4].length !== 16)) {
+    // The ids are discarded but the context still counts as single-header (Kong).
+    log.warn('b3 single header invalid; ignoring.');
+    return {};
+  }
+  const sampled = m[3];
+  return {
+    traceId: m[1],
+    spanId: m[2],
+    parentId: m[4] === '' ? undefined : m[4],
+    shouldSample: sampled === '' ? undefined : sampled !== '0',
+    flags: sampled === 'd' ? '1' : undefined,
+  };
+}
+
+/** Warns about an id header of the wrong length or with a non-hex character. */
+function invalidId(value: string | undefined, len1: number, len2: number, name: string, log: Logger): boolean {
+  if (value === undefined || ((value.length === len1 || value.length === len2) && !NON_HEX_RE.test(value))) return false;
+  log.warn(name + ' header invalid; ignoring.');
+  return true;
+}
+
+/**
+ * The multi `x-b3-*` headers, or undefined when none is present. Each invalid header is
+ * warned about (in Kong's order), even when the single header wins; one invalid id discards
+ * all three multi ids.
+ */
+function readMulti(headers: RequestHeaders, log: Logger): B3Fields | undefined {
+  const sampled = firstHeader(headers['x-b3-sampled']);
+  const flags = firstHeader(headers['x-b3-flags']);
+  const traceId = firstHeader(headers['x-b3-traceid']);
+  const spanId = firstHeader(headers['x-b3-spanid']);
+  const parentId = firstHeader(headers['x-b3-parentspanid']);
+  if (sampled === undefined && flags === undefined && traceId === undefined && spanId === undefined && parentId === undefined) {
+    return undefined;
+  }
+
+  let shouldSample: boolean | undefined;
+  if (sampled === '1' || sampled === 'true') shouldSample = true;
+  else if (sampled === '0' || sampled === 'false') shouldSample = false;
+  else if (sampled !== undefined) log.warn('x-b3-sampled header invalid; ignoring.');
+
+  // Debug overrides the sampled header; any other flags value is dropped (difference 3).
+  if (flags === '1') shouldSample = true;
+  else if (flags !== undefined) log.warn('x-b3-flags header invalid; ignoring.');
+  const debug = flags === '1' ? '1' : undefined;
+
+  // Bitwise `|` so that every invalid header is warned about.
+  const invalid =
+    +invalidId(traceId, 16, 32, 'x-b3-traceid', log) |
+    +invalidId(spanId, 16, 16, 'x-b3-spanid', log) |
+    +invalidId(parentId, 16, 16, 'x-b3-parentspanid', log);
+  if (invalid) return { shouldSample, flags: debug };
+  return { traceId, spanId, parentId, shouldSample, flags: debug };
 }
 
 export const b3Extractor: FormatExtractor = {
   triggers: ['b3', 'tracestate', 'x-b3-traceid', 'x-b3-spanid', 'x-b3-parentspanid', 'x-b3-sampled', 'x-b3-flags'],
   extract(headers: RequestHeaders, log: Logger): TraceContext | undefined {
-    let traceId: string | undefined;
-    let spanId: string | undefined;
-    let parentId: string | undefined;
-    let shouldSample: boolean | undefined;
-    let flags: string | undefined;
-    let singleHeader: true | undefined;
-
     // Single header: `b3` wins over tracestate; a repeated header counts by its first value.
-    let single = firstHeader(headers['b3']);
-    if (single === undefined) {
-      const tracestate = headers['tracestate'];
-      if (tracestate !== undefined) single = tracestateB3(tracestate);
-    }
-    if (single !== undefined) {
-      singleHeader = true;
-      if (single === '1' || single === 'd') {
-        shouldSample = true;
-        if (single === 'd') flags = '1';
-      } else if (single === '0') {
-        shouldSample = false;
-      } else {
-        const m = SINGLE_RE.exec(single);
-        const traceLen = m === null ? 0 : m[1].length;
-        if (m !== null && (traceLen === 16 || traceLen === 32) && (m[4] === '' || m[4].length === 16)) {
-          traceId = m[1];
-          spanId = m[2];
-          if (m[4] !== '') parentId = m[4];
-          const sampled = m[3];
-          if (sampled === '1' || sampled === 'd') {
-            shouldSample = true;
-            if (sampled === 'd') flags = '1';
-          } else if (sampled === '0') {
-            shouldSample = false;
-          }
-        } else {
-          // The ids are discarded but the context still counts as single-header (Kong).
-          log.warn('b3 single header invalid; ignoring.');
-        }
-      }
-    }
-
-    const sampledHeader = firstHeader(headers['x-b3-sampled']);
-    const flagsHeader = firstHeader(headers['x-b3-flags']);
-    const traceHeader = firstHeader(headers['x-b3-traceid']);
-    const spanHeader = firstHeader(headers['x-b3-spanid']);
-    const parentHeader = firstHeader(headers['x-b3-parentspanid']);
-
+    const singleValue = firstHeader(headers['b3']) ?? tracestateB3(headers['tracestate']);
+    const single = singleValue === undefined ? undefined : readSingle(singleValue, log);
+    const multi = readMulti(headers, log);
     // Difference 1: the only trigger was a tracestate without a b3 member.
-    if (
-      singleHeader === undefined &&
-      sampledHeader === undefined &&
-      flagsHeader === undefined &&
-      traceHeader === undefined &&
-      spanHeader === undefined &&
-      parentHeader === undefined
-    ) {
-      return undefined;
-    }
+    if (single === undefined && multi === undefined) return undefined;
 
-    // Multi headers are always read, so their warnings appear even when the single header wins.
-    let multiSample: boolean | undefined;
-    if (sampledHeader === '1' || sampledHeader === 'true') multiSample = true;
-    else if (sampledHeader === '0' || sampledHeader === 'false') multiSample = false;
-    else if (sampledHeader !== undefined) log.warn('x-b3-sampled header invalid; ignoring.');
-
-    let multiFlags: string | undefined;
-    if (flagsHeader === '1') {
-      // Debug overrides the sampled header.
-      multiSample = true;
-      multiFlags = '1';
-    } else if (flagsHeader !== undefined) {
-      // Difference 3: warned and dropped, never re-sent.
-      log.warn('x-b3-flags header invalid; ignoring.');
-    }
-
-    let invalidId = false;
-    if (isInvalidId(traceHeader, 16, 32)) {
-      log.warn('x-b3-traceid header invalid; ignoring.');
-      invalidId = true;
-    }
-    if (isInvalidId(spanHeader, 16, 16)) {
-      log.warn('x-b3-spanid header invalid; ignoring.');
-      invalidId = true;
-    }
-    if (isInvalidId(parentHeader, 16, 16)) {
-      log.warn('x-b3-parentspanid header invalid; ignoring.');
-      invalidId = true;
-    }
-
-    // Merge: single-header sampling, flags and ids first; missing ones filled from multi.
-    if (shouldSample === undefined) shouldSample = multiSample;
-    if (flags === undefined) flags = multiFlags;
-    if (!invalidId) {
-      if (traceId === undefined) traceId = traceHeader;
-      if (spanId === undefined) spanId = spanHeader;
-      if (parentId === undefined) parentId = parentHeader;
-    }
-
-    if (traceId === undefined) {
-      spanId = undefined;
-      parentId = undefined;
-    }
-
+    // Single-header fields first; missing ones filled from the multi headers.
+    const traceId = single?.traceId ?? multi?.traceId;
+    const spanId = traceId === undefined ? undefined : (single?.spanId ?? multi?.spanId);
+    const parentId = traceId === undefined ? undefined : (single?.parentId ?? multi?.parentId);
     return {
       traceId: traceId === undefined ? undefined : fromHex(traceId),
       spanId: spanId === undefined ? undefined : fromHex(spanId),
       parentId: parentId === undefined ? undefined : fromHex(parentId),
       reuseSpanId: true,
-      shouldSample,
-      flags,
-      singleHeader,
+      shouldSample: single?.shouldSample ?? multi?.shouldSample,
+      flags: single?.flags ?? multi?.flags,
+      singleHeader: single === undefined ? undefined : true,
     };
   },
 };

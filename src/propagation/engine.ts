@@ -31,8 +31,8 @@ interface ExtractStep {
  */
 export class PropagationEngine {
   private readonly steps: readonly ExtractStep[] | null;
-  private readonly inject_: readonly (InjectFormat | 'preserve')[];
-  private readonly clear_: readonly string[];
+  private readonly injectEntries: readonly (InjectFormat | 'preserve')[];
+  private readonly clearNames: readonly string[];
   private readonly defaultFormat: InjectFormat;
 
   constructor(
@@ -40,8 +40,8 @@ export class PropagationEngine {
     private readonly log: Logger,
   ) {
     this.steps = config.extract === null ? null : config.extract.map((format) => ({ format, extractor: EXTRACTORS[format] }));
-    this.inject_ = config.inject;
-    this.clear_ = config.clear.map((name) => name.toLowerCase());
+    this.injectEntries = config.inject;
+    this.clearNames = config.clear.map((name) => name.toLowerCase());
     this.defaultFormat = config.default_format;
   }
 
@@ -73,7 +73,7 @@ export class PropagationEngine {
 
   /** Remove the configured `clear` headers (before injection, whatever extraction found). */
   clear(headers: HeaderWriter): void {
-    const names = this.clear_;
+    const names = this.clearNames;
     for (let i = 0; i < names.length; i++) headers.remove(names[i]);
   }
 
@@ -83,7 +83,7 @@ export class PropagationEngine {
    * undefined when nothing was injected.
    */
   inject(ctx: TraceContext, extractedFrom: ExtractFormat | undefined, headers: HeaderWriter): LogTraceIds | undefined {
-    const entries = this.inject_;
+    const entries = this.injectEntries;
     if (entries.length === 0) return undefined;
     let ids: LogTraceIds | undefined;
     let errors: string[] | undefined;

@@ -44,7 +44,7 @@ export function getExtracted(context: Context): ExtractResult | undefined {
  */
 export class KongPropagator implements TextMapPropagator {
   readonly engine: PropagationEngine;
-  private readonly fields_: string[];
+  private readonly fieldNames: string[];
 
   constructor(effective: EffectivePropagation, logger: Logger) {
     this.engine = new PropagationEngine(effective, logger);
@@ -52,7 +52,7 @@ export class KongPropagator implements TextMapPropagator {
     const formats = effective.inject.map((f) => (f === 'preserve' ? null : f));
     for (const f of formats) if (f !== null) for (const h of INJECTED_HEADERS[f]) names.add(h);
     if (formats.includes(null)) for (const list of Object.values(INJECTED_HEADERS)) for (const h of list) names.add(h);
-    this.fields_ = [...names];
+    this.fieldNames = [...names];
   }
 
   extract(context: Context, carrier: unknown, getter: TextMapGetter<unknown>): Context {
@@ -99,7 +99,7 @@ export class KongPropagator implements TextMapPropagator {
   }
 
   fields(): string[] {
-    return this.fields_;
+    return this.fieldNames;
   }
 }
 
