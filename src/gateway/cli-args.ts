@@ -5,8 +5,10 @@
  *     gateway-zipkin receive [--listen HOST:PORT] [--json] [--tags]
  *     gateway-zipkin --help
  *
- * Options take their value as the next argument or after `=` (`--listen=127.0.0.1:0`).
+ * Options take their value as the next argument or after `=` (`--listen=127.0.0.1:0`);
+ * `node:util` parseArgs reads them, its errors reworded as short usage messages.
  */
+import { parseArgs } from 'node:util';
 import { isHostOrIp, splitHostPort } from './addresses';
 import type { ListenAddress } from './gateway';
 
@@ -67,66 +69,62 @@ export function parseListenAddress(option: string, text: string): ListenAddress 
   return { host: split.host, port: split.port };
 }
 
-const FLAGS = new Set(['--json', '--tags', '--help', '-h']);
-
-/** Splits `--name=value` and `--name value`; flags take no value. */
-function* options(args: readonly string[]): Generator<{ name: string; value: string | undefined }> {
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (!arg.startsWith('-')) throw new UsageError(`unexpected argument '${arg}'`);
-    const eq = arg.indexOf('=');
-    if (eq !== -1) {
-      yield { name: arg.slice(0, eq), value: arg.slice(eq + 1) };
-    } else if (FLAGS.has(arg)) {
-      yield { name: arg, value: undefined };
-    } else {
-      const value = args[i + 1];
-      if (value === undefined) throw new UsageError(`${arg} needs a value`);
-      i++;
-      yield { name: arg, value };
-    }
+/** `node:util` parseArgs's failures as this command line's short messages. */
+function usageErrorOf(err: unknown, command: string): UsageError {
+  const e = err as { code?: string; message?: string };
+  const message = e.message ?? String(err);
+  const option = /'(-[^' ,<]*)/.exec(message)?.[1] ?? /--[a-z-]+/.exec(message)?.[0] ?? '';
+  switch (e.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return new UsageError(`unknown option '${option}'${command}`);
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return new UsageError(`unexpected argument '${/'([^']*)'/.exec(message)?.[1] ?? ''}'`);
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return new UsageError(message.includes('does not take an argument') ? `${option} takes no value` : `${option} needs a value`);
+    default:
+      return new UsageError(message);
   }
 }
+
+/** Runs a parseArgs call, turning its failures into `UsageError`s. */
+function parsing<R>(run: () => R, command: string): R {
+  try {
+    return run();
+  } catch (err) {
+    throw usageErrorOf(err, command);
+  }
+}
+
+const RECEIVE_OPTIONS = { listen: { type: 'string' }, json: { type: 'boolean' }, tags: { type: 'boolean' } } as const;
+const GATEWAY_OPTIONS = {
+  config: { type: 'string' },
+  listen: { type: 'string' },
+  'stream-listen': { type: 'string', multiple: true },
+} as const;
 
 function required(name: string, value: string | undefined): string {
   if (value === undefined || value === '') throw new UsageError(`${name} needs a value`);
   return value;
 }
 
-function noValue(name: string, value: string | undefined): void {
-  if (value !== undefined) throw new UsageError(`${name} takes no value`);
-}
-
-export function parseCliArgs(args: readonly string[]): CliCommand {
+export function parseCliArgs(argv: readonly string[]): CliCommand {
+  const args = [...argv];
   if (args.includes('--help') || args.includes('-h')) return { kind: 'help' };
   if (args[0] === 'receive') {
-    let listen = DEFAULT_RECEIVER_LISTEN;
-    let json = false;
-    let tags = false;
-    for (const { name, value } of options(args.slice(1))) {
-      if (name === '--listen') {
-        listen = parseListenAddress(name, required(name, value));
-      } else if (name === '--json') {
-        noValue(name, value);
-        json = true;
-      } else if (name === '--tags') {
-        noValue(name, value);
-        tags = true;
-      } else {
-        throw new UsageError(`unknown option '${name}' for receive`);
-      }
-    }
-    return { kind: 'receive', listen, json, tags };
+    const { values } = parsing(() => parseArgs({ args: args.slice(1), options: RECEIVE_OPTIONS, strict: true }), ' for receive');
+    return {
+      kind: 'receive',
+      listen: values.listen === undefined ? DEFAULT_RECEIVER_LISTEN : parseListenAddress('--listen', required('--listen', values.listen)),
+      json: values.json === true,
+      tags: values.tags === true,
+    };
   }
-  let config: string | undefined;
-  let listen = DEFAULT_PROXY_LISTEN;
-  const streamListen: ListenAddress[] = [];
-  for (const { name, value } of options(args)) {
-    if (name === '--config') config = required(name, value);
-    else if (name === '--listen') listen = parseListenAddress(name, required(name, value));
-    else if (name === '--stream-listen') streamListen.push(parseListenAddress(name, required(name, value)));
-    else throw new UsageError(`unknown option '${name}'`);
-  }
-  if (config === undefined) throw new UsageError('--config FILE is required');
-  return { kind: 'gateway', config, listen, streamListen };
+  const { values } = parsing(() => parseArgs({ args, options: GATEWAY_OPTIONS, strict: true }), '');
+  if (values.config === undefined) throw new UsageError('--config FILE is required');
+  return {
+    kind: 'gateway',
+    config: required('--config', values.config),
+    listen: values.listen === undefined ? DEFAULT_PROXY_LISTEN : parseListenAddress('--listen', required('--listen', values.listen)),
+    streamListen: (values['stream-listen'] ?? []).map((text) => parseListenAddress('--stream-listen', required('--stream-listen', text))),
+  };
 }

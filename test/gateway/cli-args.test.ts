@@ -1,0 +1,50 @@
+/** The command line's parser (node:util parseArgs underneath) and its short usage messages. */
+import { parseCliArgs } from '../../src/gateway/cli-args';
+
+describe('parseCliArgs', () => {
+  test('gateway options, as the next argument or after =, --stream-listen repeatable', () => {
+    expect(
+      parseCliArgs(['--config=k.yml', '--listen', '127.0.0.1:0', '--stream-listen', '127.0.0.1:1', '--stream-listen=[::1]:2']),
+    ).toEqual({
+      kind: 'gateway',
+      config: 'k.yml',
+      listen: { host: '127.0.0.1', port: 0 },
+      streamListen: [
+        { host: '127.0.0.1', port: 1 },
+        { host: '::1', port: 2 },
+      ],
+    });
+    expect(parseCliArgs(['--config', 'k.yml'])).toEqual({
+      kind: 'gateway',
+      config: 'k.yml',
+      listen: { host: '127.0.0.1', port: 8000 },
+      streamListen: [],
+    });
+  });
+
+  test('receive and help', () => {
+    expect(parseCliArgs(['receive', '--json', '--tags'])).toEqual({
+      kind: 'receive',
+      listen: { host: '127.0.0.1', port: 9411 },
+      json: true,
+      tags: true,
+    });
+    expect(parseCliArgs(['receive', '--listen=[::1]:0'])).toEqual({ kind: 'receive', listen: { host: '::1', port: 0 }, json: false, tags: false });
+    expect(parseCliArgs(['--config', 'k', '-h'])).toEqual({ kind: 'help' });
+  });
+
+  test.each([
+    [['--port', '1'], "unknown option '--port'"],
+    [['--config'], '--config needs a value'],
+    [['--config='], '--config needs a value'],
+    [['--config', 'k', '--listen'], '--listen needs a value'],
+    [['--config', 'k', '--listen', '--json'], '--listen needs a value'],
+    [['receive', '--json=1'], '--json takes no value'],
+    [['receive', '--config', 'x'], "unknown option '--config' for receive"],
+    [['--config', 'k', 'extra'], "unexpected argument 'extra'"],
+    [['receive', '--listen', 'bad'], "--listen: expected HOST:PORT (e.g. 127.0.0.1:8000, [::1]:0), got 'bad'"],
+    [['--listen', '127.0.0.1:1'], '--config FILE is required'],
+  ])('%j is refused: %s', (args, message) => {
+    expect(() => parseCliArgs(args)).toThrow(expect.objectContaining({ name: 'UsageError', message }));
+  });
+});
