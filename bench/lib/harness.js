@@ -1,6 +1,6 @@
 'use strict';
 // Shared plumbing of the load benchmarks (proxy, slow-collector, profile), after the anchor
-// harness (../shared/peer-bench/run.js): processes pinned with taskset (gateway on GW_CPU,
+// harness (docs/anchor-bench.md): processes pinned with taskset (gateway on GW_CPU,
 // upstream + sink + autocannon on LOAD_CPU), /proc CPU and memory readings, autocannon runs,
 // the cpuprobe drift indicator, and the result / log locations (bench/results/, gitignored).
 const { spawn } = require('child_process');

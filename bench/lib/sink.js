@@ -1,5 +1,5 @@
 'use strict';
-// Span sink: fake Zipkin collector, the anchor harness's sink.js (../shared/peer-bench/) with
+// Span sink: fake Zipkin collector, the anchor harness's sink.js (docs/anchor-bench.md) with
 // the delay settable at run time, so one sink serves every collector latency of a run.
 //   POST /api/v2/spans -> read body, JSON.parse, count array length, answer 202 (after the delay)
 //   GET  /count        -> {"spans":N,"posts":P,"bytes":B,"byKind":{...},"badPosts":X,"delayMs":D}

@@ -1,5 +1,5 @@
 'use strict';
-// Copied unchanged from the anchor harness (../shared/peer-bench/), so the proxy benchmark measures the same upstream.
+// Copied unchanged from the anchor harness (docs/anchor-bench.md), so the proxy benchmark measures the same upstream.
 // Upstream: plain node http server, 200 + 100-byte body, keep-alive.
 // Control endpoints (hit directly, never through the gateway):
 //   GET /__stats  -> {"requests":N,"withTraceparent":M,"connections":C}

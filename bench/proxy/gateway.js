@@ -1,6 +1,6 @@
 'use strict';
 // Gateway under test: express 5 + http-proxy-middleware 3 with a keep-alive upstream agent,
-// the anchor harness's gateway (../shared/peer-bench/gateway.js, SET=keepalive) plus our plugin.
+// the anchor harness's gateway (docs/anchor-bench.md, its gateway.js, SET=keepalive) plus our plugin.
 //
 //   VARIANT=A  express + createProxyMiddleware({ target, agent: keep-alive })        (no tracing)
 //   VARIANT=B  A + the stock OTel stack, exactly the anchor's variant B: NodeTracerProvider +

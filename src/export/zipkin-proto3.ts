@@ -1,5 +1,5 @@
 /**
- * Zipkin proto3 (`zipkin.proto3.ListOfSpans`, spec/zipkin-api/zipkin.proto) written by hand,
+ * Zipkin proto3 (`zipkin.proto3.ListOfSpans`, test/fixtures/zipkin-api/zipkin.proto) written by hand,
  * so protobufjs stays a test-only dependency. Trace ids are always 16 bytes (the OTel
  * Collector rejects 8), ids are raw big-endian bytes, `timestamp` is fixed64 and
  * `duration` a varint; proto3 defaults (0, "", empty) are left out.

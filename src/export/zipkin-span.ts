@@ -1,6 +1,6 @@
 /**
  * OTel `ReadableSpan` → Kong's Zipkin v2 JSON span (reference §5.1, §2.5–2.7, §2.11–2.12),
- * with DESIGN.md differences 4 (no `remoteEndpoint` instead of `null`) and 7 (µs timestamps).
+ * with docs/design.md differences 4 (no `remoteEndpoint` instead of `null`) and 7 (µs timestamps).
  * Spans follow src/trace/span-attributes.ts: Kong tags are attributes, annotations are
  * events, the remote endpoint comes from the peer attributes.
  */

@@ -1,5 +1,5 @@
 /**
- * Command-line parsing for `gateway-zipkin` (the contract in DESIGN.md, "Command line"):
+ * Command-line parsing for `gateway-zipkin` (the contract in docs/design.md, "Command line"):
  *
  *     gateway-zipkin --config FILE [--listen HOST:PORT] [--stream-listen HOST:PORT]...
  *     gateway-zipkin receive [--listen HOST:PORT] [--json] [--tags]

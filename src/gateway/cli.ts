@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `gateway-zipkin`: the command line (contract: DESIGN.md, "Command line"; options:
+ * `gateway-zipkin`: the command line (contract: docs/design.md, "Command line"; options:
  * `./cli-args`).
  *
  * - `--config FILE`: loads the decK file (a bad one exits 1 before listening, one

@@ -3,7 +3,7 @@
  * multi `x-b3-*` headers, and two injectors, multi (`b3`) and single (`b3-single`)
  * (§4.3 b3, §4.5).
  *
- * Deliberate differences from Kong (DESIGN.md):
+ * Deliberate differences from Kong (docs/design.md):
  *  1. `tracestate` is only a b3 source when its list has a `b3=` member. Kong lets any
  *     `tracestate` fire the extractor, which then captures a W3C request as an empty b3
  *     context; here a `tracestate` without a `b3=` member (and no other b3 header) gives

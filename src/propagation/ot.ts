@@ -1,7 +1,7 @@
 /**
  * OpenTracing `ot-tracer-*` headers with `ot-baggage-<key>` baggage (§4.3 ot, §4.5).
  *
- * Deliberate difference 2 (DESIGN.md) needs nothing here: the injector writes
+ * Deliberate difference 2 (docs/design.md) needs nothing here: the injector writes
  * `ot-tracer-sampled: 0` whenever it is given an explicit false, and the engine now passes
  * false for unsampled requests where Kong passed nil (which omits the header).
  */

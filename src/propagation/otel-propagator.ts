@@ -154,7 +154,7 @@ class ChainedContext implements Context {
 
 /**
  * Build Kong's inject context from an OTel context. A span started under the extracted
- * context becomes the outgoing span, with an explicit sampling decision (DESIGN.md
+ * context becomes the outgoing span, with an explicit sampling decision (docs/design.md
  * difference 2); an extracted context forwarded without a new span keeps Kong's fields.
  */
 function injectContext(context: Context, extracted: TraceContext | undefined): TraceContext | undefined {

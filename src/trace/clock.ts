@@ -15,7 +15,7 @@ export function nowMicros(): number {
 
 /**
  * Epoch microseconds → OTel `HrTime`. Numbers are not passed to OTel as times: a small
- * number would be read as a `performance.now()` offset (otel-notes §2.5).
+ * number would be read as a `performance.now()` offset (docs/otel-notes.md §2.5).
  */
 export function microsToHrTime(us: number): HrTime {
   const seconds = Math.floor(us / 1e6);

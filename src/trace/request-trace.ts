@@ -424,7 +424,7 @@ export class RequestTrace {
     }
   }
 
-  /** §4.6, §4.7: clear, then inject the proxy span's context (DESIGN difference 2: explicit not-sampled). */
+  /** §4.6, §4.7: clear, then inject the proxy span's context (docs/design.md difference 2: explicit not-sampled). */
   private propagate(upstream: HeaderTarget, lowercaseKeys: boolean): void {
     const engine = this.runtime.engine;
     const writer = headerWriterFor(upstream, lowercaseKeys);

@@ -96,7 +96,7 @@ describe('Kong span → Zipkin v2 JSON (§5.1)', () => {
       localEndpoint: { serviceName: 'kong' },
     });
     expect(json).not.toContain('parentId');
-    expect(json).not.toContain('remoteEndpoint'); // DESIGN difference 4: no `null`
+    expect(json).not.toContain('remoteEndpoint'); // docs/design.md difference 4: no `null`
   });
 
   test('a generated 64-bit trace id (gateway_zipkin.trace_id_bytes = 8) reports 16 characters (§2.11)', () => {
@@ -163,7 +163,7 @@ describe('Kong span → Zipkin v2 JSON (§5.1)', () => {
     expect(one({}, { localServiceName: 'gw', defaultServiceName: null }).object.localEndpoint).toEqual({ serviceName: 'gw' });
   });
 
-  test('times: integer µs floored from HrTime (DESIGN difference 7); duration = floor(end − start), never negative', () => {
+  test('times: integer µs floored from HrTime (docs/design.md difference 7); duration = floor(end − start), never negative', () => {
     const start: HrTime = [1700000000, 123456789]; // …123456.789 µs
     const end: HrTime = [1700000001, 123455000]; // 999998.211 µs later
     const { object } = one({ start, end, events: [['krs', [1700000000, 999999999]]] });

@@ -410,7 +410,7 @@ describe('propagation formats in and out (legacy default: extract any, inject pr
     for (const s of exporter.getFinishedSpans()) expect(s.spanContext().traceId).toBe(c.traceId);
   });
 
-  test('traceparent plus a tracestate without b3= is read as w3c (DESIGN difference 1), tracestate forwarded', async () => {
+  test('traceparent plus a tracestate without b3= is read as w3c (docs/design.md difference 1), tracestate forwarded', async () => {
     const { plugin, exporter } = testPlugin({ sample_ratio: 1 });
     const gw = await gateway(plugin, upstream.port);
     const reply = await send(gw.port, '/api/p', { traceparent: `00-${T}-${S}-01`, tracestate: 'vendor=1' });

@@ -78,7 +78,7 @@ describe('extraction order and normalisation (§4.2)', () => {
     expect(r.context?.shouldSample).toBe(true);
   });
 
-  test('DESIGN difference 1: traceparent + tracestate without b3= is not captured by b3 in the legacy order', () => {
+  test('docs/design.md difference 1: traceparent + tracestate without b3= is not captured by b3 in the legacy order', () => {
     const { engine } = engineFor({});
     const r = engine.extract({ traceparent: `00-${T32}-${S}-01`, tracestate: 'congo=t61rcWkgMzE' });
     expect(r.format).toBe('w3c');
@@ -222,7 +222,7 @@ describe('clear (§4.6)', () => {
   });
 });
 
-describe('unsampled requests (§4.7 with DESIGN difference 2)', () => {
+describe('unsampled requests (§4.7 with docs/design.md difference 2)', () => {
   test('every format with a sampling field says "not sampled" explicitly', () => {
     const { engine } = engineWith({
       extract: ['b3'],

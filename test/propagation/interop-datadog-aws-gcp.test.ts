@@ -1,8 +1,8 @@
 /**
  * Interoperability of our aws, gcp and datadog formats with what the rest of the world
  * sends and reads. aws and gcp are checked both ways against the stock OTel propagators
- * as oracles, with their known quirks asserted (otel-notes §4.8, §4.9). There is no stock
- * OTel datadog propagator: datadog is checked against dd-trace's rules (otel-notes §4.10)
+ * as oracles, with their known quirks asserted (docs/otel-notes.md §4.8, §4.9). There is no stock
+ * OTel datadog propagator: datadog is checked against dd-trace's rules (docs/otel-notes.md §4.10)
  * written as expectations.
  */
 import { ROOT_CONTEXT, TraceFlags, defaultTextMapGetter, defaultTextMapSetter, trace } from '@opentelemetry/api';
@@ -316,7 +316,7 @@ describe('across formats: stock aws in, ours gcp out, stock gcp reads the same t
   });
 });
 
-describe('datadog against dd-trace rules (otel-notes §4.10), as expectations', () => {
+describe('datadog against dd-trace rules (docs/otel-notes.md §4.10), as expectations', () => {
   const dd = (headers: Carrier) => oursExtract(datadogExtractor, headers);
 
   test('ours injects the low 64 bits of a 128-bit trace id in decimal, as dd-trace sends x-datadog-trace-id', () => {

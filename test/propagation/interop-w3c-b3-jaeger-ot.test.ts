@@ -2,7 +2,7 @@
  * Interoperability of the w3c, b3, b3-single, jaeger and ot formats with the stock OTel
  * propagators used as oracles, in both directions: what ours injects the oracle extracts to
  * the same ids and sampling, and what the oracle injects ours extracts likewise. Where a stock
- * propagator behaves differently (spec/otel-notes.md §4.2, §4.5–4.7) the difference is asserted.
+ * propagator behaves differently (docs/otel-notes.md §4.2, §4.5–4.7) the difference is asserted.
  */
 import {
   ROOT_CONTEXT,

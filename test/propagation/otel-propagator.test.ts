@@ -39,7 +39,7 @@ describe('createPropagator as an OTel TextMapPropagator', () => {
     span.end();
   });
 
-  test('an unsampled child span propagates an explicit not-sampled flag (DESIGN difference 2)', () => {
+  test('an unsampled child span propagates an explicit not-sampled flag (docs/design.md difference 2)', () => {
     const p = createPropagator({ extract: ['w3c'], inject: ['preserve', 'datadog'], default_format: 'w3c' });
     const ctx = extract(p, { traceparent: `00-${T32}-${S}-00` });
     const span = tracer.startSpan('child', {}, ctx);
