@@ -77,7 +77,6 @@ let last = null; // keeps results observable
 
 /** A fresh loop function per case, so each has its own call-site feedback (no shared megamorphic loop). */
 function makeLoop() {
-  // eslint-disable-next-line no-new-func
   return new Function('op', 'n', 'let x = 0; for (let i = 0; i < n; i++) x = (x + op()) | 0; return x;');
 }
 

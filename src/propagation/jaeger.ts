@@ -3,7 +3,7 @@
  */
 import type { Logger } from '../logger';
 import type { FormatExtractor, FormatInjector, HeaderWriter, InjectContext, RequestHeaders, TraceContext } from './context';
-import { firstHeader } from './context';
+
 import { readBaggage, writeBaggage } from './baggage';
 import { fromHex, isZeroHex } from './hex';
 

@@ -120,8 +120,8 @@ class ChainedContext implements Context {
   ) {}
 
   getValue(key: symbol): unknown {
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
-    let c: Context = this;
+    if (this.key === key) return this.value;
+    let c = this.parent;
     while (c instanceof ChainedContext) {
       if (c.key === key) return c.value;
       c = c.parent;
@@ -140,9 +140,8 @@ class ChainedContext implements Context {
 
   /** The same values on the base context, through its own `setValue`. */
   private materialize(): Context {
-    const links: ChainedContext[] = [];
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
-    let c: Context = this;
+    const links: ChainedContext[] = [this];
+    let c = this.parent;
     while (c instanceof ChainedContext) {
       links.push(c);
       c = c.parent;

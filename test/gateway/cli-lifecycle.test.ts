@@ -178,7 +178,7 @@ describe('bad command lines and configs exit before listening', () => {
     expect(none.stderr).toBe('error --config FILE is required (see gateway-zipkin --help)\n');
     expect(badListen.stderr).toBe("error --listen: expected HOST:PORT (e.g. 127.0.0.1:8000, [::1]:0), got 'localhost' (see gateway-zipkin --help)\n");
     expect(unknown.stderr).toBe("error unknown option '--port' (see gateway-zipkin --help)\n");
-    expect(help.stdout).toMatch(/^Usage:\n  gateway-zipkin --config FILE \[--listen HOST:PORT\] \[--stream-listen HOST:PORT\]\.\.\.\n/);
+    expect(help.stdout).toMatch(/^Usage:\n {2}gateway-zipkin --config FILE \[--listen HOST:PORT\] \[--stream-listen HOST:PORT\]\.\.\.\n/);
     expect(help.stderr).toBe('');
   });
 

@@ -3,7 +3,6 @@
  * file, a real upstream echoing the request it received, a TCP echo upstream, and the
  * development receiver as the zipkin plugins' `http_endpoint`.
  */
-import * as net from 'node:net';
 import { startReceiver, type Receiver } from '../../src/receiver/receiver';
 import type { ReceivedSpan } from '../../src/receiver/span-validator';
 import {

@@ -2,6 +2,7 @@ import { effectivePropagation, validateConfig } from '../../src/config';
 import type { EffectivePropagation, ZipkinConfigInput } from '../../src/config/types';
 import type { TraceContext } from '../../src/propagation/context';
 import { type ExtractResult, PropagationEngine } from '../../src/propagation/engine';
+import { escapeUri, unescapeUri } from '../../src/propagation/uri-escape';
 import { headerBag, recordingLogger } from '../support/recording-logger';
 
 const T32 = '0af7651916cd43dd8448eb211c80319c';
@@ -281,8 +282,6 @@ describe('log trace ids (§7), as the Kong spec observes them', () => {
 });
 
 describe('baggage escaping helpers', () => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { escapeUri, unescapeUri } = require('../../src/propagation/uri-escape') as typeof import('../../src/propagation/uri-escape');
   test('escape_uri component mode: only A-Za-z0-9-._~ stay, uppercase hex', () => {
     expect(escapeUri("a b!'()*~._-é")).toBe('a%20b%21%27%28%29%2A~._-%C3%A9');
   });

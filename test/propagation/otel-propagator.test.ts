@@ -1,11 +1,14 @@
 import {
   ROOT_CONTEXT,
+  context,
+  createContextKey,
   defaultTextMapGetter,
   defaultTextMapSetter,
   propagation,
   trace,
   TraceFlags,
 } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { suppressTracing } from '@opentelemetry/core';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { createPropagator, getExtracted } from '../../src/propagation';
@@ -147,8 +150,6 @@ describe('createPropagator as an OTel TextMapPropagator', () => {
 });
 
 describe('the extracted Context behaves as any OTel Context', () => {
-  const { AsyncLocalStorageContextManager } = require('@opentelemetry/context-async-hooks') as typeof import('@opentelemetry/context-async-hooks');
-  const { context, createContextKey } = require('@opentelemetry/api') as typeof import('@opentelemetry/api');
   const p = createPropagator({ extract: ['w3c'], inject: ['w3c'], default_format: 'w3c' });
   const base = ROOT_CONTEXT.setValue(createContextKey('base'), 'b');
 
