@@ -41,7 +41,11 @@ function originalLocation(url, line, column) {
   let map = maps.get(file);
   if (map === undefined) {
     map = null;
-    try { map = new SourceMap(JSON.parse(fs.readFileSync(file + '.map', 'utf8'))); } catch { /* no map */ }
+    try {
+      map = new SourceMap(JSON.parse(fs.readFileSync(file + '.map', 'utf8')));
+    } catch {
+      /* no map */
+    }
     maps.set(file, map);
   }
   if (map === null) return null;
@@ -56,7 +60,14 @@ function groupOf(url, ours) {
   if (!url) return '(V8 / native)';
   if (url.startsWith('node:')) return 'node internals';
   const p = url.startsWith('file://') ? url.slice(7) : url;
-  if (p.includes(ours)) return 'ours: ' + path.relative(REPO, p).replace(/^build\//, '').replace(/\.js$/, '.ts');
+  if (p.includes(ours))
+    return (
+      'ours: ' +
+      path
+        .relative(REPO, p)
+        .replace(/^build\//, '')
+        .replace(/\.js$/, '.ts')
+    );
   const nm = p.lastIndexOf(`${path.sep}node_modules${path.sep}`);
   if (nm >= 0) {
     const rest = p.slice(nm + 14).split(path.sep);
@@ -75,7 +86,8 @@ function summarize(profile, opts) {
   const { samples, timeDeltas } = profile;
   const dur = new Array(samples.length);
   const interval = samples.length > 1 ? (profile.endTime - profile.startTime) / samples.length : 0;
-  for (let i = 0; i < samples.length; i++) dur[i] = i + 1 < timeDeltas.length ? Math.max(0, timeDeltas[i + 1]) : interval;
+  for (let i = 0; i < samples.length; i++)
+    dur[i] = i + 1 < timeDeltas.length ? Math.max(0, timeDeltas[i + 1]) : interval;
   const total = dur.reduce((a, b) => a + b, 0);
 
   const fnKey = (n) => {
@@ -88,7 +100,14 @@ function summarize(profile, opts) {
     let f = fns.get(key);
     if (!f) {
       const cf = n.callFrame;
-      f = { name: cf.functionName || '(anonymous)', url: cf.url, line: cf.lineNumber, col: cf.columnNumber, self: 0, incl: 0 };
+      f = {
+        name: cf.functionName || '(anonymous)',
+        url: cf.url,
+        line: cf.lineNumber,
+        col: cf.columnNumber,
+        self: 0,
+        incl: 0,
+      };
       fns.set(key, f);
     }
     return f;
@@ -124,45 +143,90 @@ function summarize(profile, opts) {
     return f.url ? `${g.replace(/^ours: /, '')}${isOurs(f) ? '' : ''}:${f.line + 1}` : g;
   };
   return {
-    totalMs: total / 1000, idleMs: special['(idle)'] / 1000, gcMs: special['(garbage collector)'] / 1000, programMs: special['(program)'] / 1000,
+    totalMs: total / 1000,
+    idleMs: special['(idle)'] / 1000,
+    gcMs: special['(garbage collector)'] / 1000,
+    programMs: special['(program)'] / 1000,
     busyMs: busy / 1000,
-    groups: [...groups.entries()].map(([group, t]) => ({ group, ms: t / 1000, pctBusy: group === '(idle)' ? null : 100 * t / busy }))
+    groups: [...groups.entries()]
+      .map(([group, t]) => ({ group, ms: t / 1000, pctBusy: group === '(idle)' ? null : (100 * t) / busy }))
       .sort((a, b) => b.ms - a.ms),
-    topSelf: all.filter((f) => f.self > 0).sort((a, b) => b.self - a.self).slice(0, opts.top)
-      .map((f) => ({ fn: f.name, at: where(f), selfMs: f.self / 1000, pctBusy: 100 * f.self / busy })),
-    oursSelf: all.filter((f) => isOurs(f) && f.self > 0).sort((a, b) => b.self - a.self).slice(0, opts.top)
-      .map((f) => ({ fn: f.name, at: where(f), selfMs: f.self / 1000, pctBusy: 100 * f.self / busy, inclMs: f.incl / 1000 })),
-    oursIncl: all.filter(isOurs).sort((a, b) => b.incl - a.incl).slice(0, opts.top)
-      .map((f) => ({ fn: f.name, at: where(f), inclMs: f.incl / 1000, pctBusy: 100 * f.incl / busy, selfMs: f.self / 1000 })),
+    topSelf: all
+      .filter((f) => f.self > 0)
+      .sort((a, b) => b.self - a.self)
+      .slice(0, opts.top)
+      .map((f) => ({ fn: f.name, at: where(f), selfMs: f.self / 1000, pctBusy: (100 * f.self) / busy })),
+    oursSelf: all
+      .filter((f) => isOurs(f) && f.self > 0)
+      .sort((a, b) => b.self - a.self)
+      .slice(0, opts.top)
+      .map((f) => ({
+        fn: f.name,
+        at: where(f),
+        selfMs: f.self / 1000,
+        pctBusy: (100 * f.self) / busy,
+        inclMs: f.incl / 1000,
+      })),
+    oursIncl: all
+      .filter(isOurs)
+      .sort((a, b) => b.incl - a.incl)
+      .slice(0, opts.top)
+      .map((f) => ({
+        fn: f.name,
+        at: where(f),
+        inclMs: f.incl / 1000,
+        pctBusy: (100 * f.incl) / busy,
+        selfMs: f.self / 1000,
+      })),
   };
 }
 
 function markdown(s, file, top) {
-  const t = (head, rows) => [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  const t = (head, rows) =>
+    [
+      `| ${head.join(' | ')} |`,
+      `|${head.map(() => '---').join('|')}|`,
+      ...rows.map((r) => `| ${r.join(' | ')} |`),
+    ].join('\n');
   const ms = (x) => x.toFixed(1);
   const pct = (x) => (x === null ? '–' : x.toFixed(1) + '%');
   const ourTotal = s.groups.filter((g) => g.group.startsWith('ours: ')).reduce((a, g) => a + g.ms, 0);
   return [
     `### CPU profile — \`${path.relative(process.cwd(), file)}\``,
     '',
-    `Profiled ${ms(s.totalMs)} ms: busy ${ms(s.busyMs)} ms, idle ${ms(s.idleMs)} ms; GC ${ms(s.gcMs)} ms (${pct(100 * s.gcMs / s.busyMs)} of busy); ` +
-      `our code (self) ${ms(ourTotal)} ms (${pct(100 * ourTotal / s.busyMs)} of busy).`,
+    `Profiled ${ms(s.totalMs)} ms: busy ${ms(s.busyMs)} ms, idle ${ms(s.idleMs)} ms; GC ${ms(s.gcMs)} ms (${pct((100 * s.gcMs) / s.busyMs)} of busy); ` +
+      `our code (self) ${ms(ourTotal)} ms (${pct((100 * ourTotal) / s.busyMs)} of busy).`,
     '',
     '**Self time by file / package** (% of busy time)',
     '',
-    t(['file or package', 'self ms', '% busy'], s.groups.filter((g) => g.group !== '(idle)').slice(0, Math.max(top, 30)).map((g) => [g.group, ms(g.ms), pct(g.pctBusy)])),
+    t(
+      ['file or package', 'self ms', '% busy'],
+      s.groups
+        .filter((g) => g.group !== '(idle)')
+        .slice(0, Math.max(top, 30))
+        .map((g) => [g.group, ms(g.ms), pct(g.pctBusy)]),
+    ),
     '',
     `**Top ${top} functions by self time** (all code)`,
     '',
-    t(['function', 'location', 'self ms', '% busy'], s.topSelf.map((f) => [`\`${f.fn}\``, f.at, ms(f.selfMs), pct(f.pctBusy)])),
+    t(
+      ['function', 'location', 'self ms', '% busy'],
+      s.topSelf.map((f) => [`\`${f.fn}\``, f.at, ms(f.selfMs), pct(f.pctBusy)]),
+    ),
     '',
     `**Our code: top ${top} by self time**`,
     '',
-    t(['function', 'location', 'self ms', '% busy', 'inclusive ms'], s.oursSelf.map((f) => [`\`${f.fn}\``, f.at, ms(f.selfMs), pct(f.pctBusy), ms(f.inclMs)])),
+    t(
+      ['function', 'location', 'self ms', '% busy', 'inclusive ms'],
+      s.oursSelf.map((f) => [`\`${f.fn}\``, f.at, ms(f.selfMs), pct(f.pctBusy), ms(f.inclMs)]),
+    ),
     '',
     `**Our code: top ${top} by inclusive time** (callees included, library and node code they call too)`,
     '',
-    t(['function', 'location', 'inclusive ms', '% busy', 'self ms'], s.oursIncl.map((f) => [`\`${f.fn}\``, f.at, ms(f.inclMs), pct(f.pctBusy), ms(f.selfMs)])),
+    t(
+      ['function', 'location', 'inclusive ms', '% busy', 'self ms'],
+      s.oursIncl.map((f) => [`\`${f.fn}\``, f.at, ms(f.inclMs), pct(f.pctBusy), ms(f.selfMs)]),
+    ),
     '',
   ].join('\n');
 }

@@ -37,14 +37,23 @@ async function main() {
   const name = `${variant}-${run.stamp}.cpuprofile`;
   const flags = ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}`];
   if (process.env.PROFILE_INTERVAL_US) flags.push(`--cpu-prof-interval=${process.env.PROFILE_INTERVAL_US}`);
-  const ports = { gateway: h.envNum('GW_PORT', 8080), upstream: h.envNum('UPSTREAM_PORT', 9101), sink: h.envNum('SINK_PORT', 9411) };
+  const ports = {
+    gateway: h.envNum('GW_PORT', 8080),
+    upstream: h.envNum('UPSTREAM_PORT', 9101),
+    sink: h.envNum('SINK_PORT', 9411),
+  };
   let stopBackends = null;
   let rec;
   try {
     stopBackends = await startBackends(run, ports, 0);
     rec = await runGateway(run, {
-      label: `profile-${variant}`, env: VARIANTS[variant], duration: h.envNum('DURATION', 15), warmup: h.envNum('WARMUP', 3),
-      connections: h.envNum('CONNS', 50), ports, nodeFlags: flags,
+      label: `profile-${variant}`,
+      env: VARIANTS[variant],
+      duration: h.envNum('DURATION', 15),
+      warmup: h.envNum('WARMUP', 3),
+      connections: h.envNum('CONNS', 50),
+      ports,
+      nodeFlags: flags,
     });
     rec.variant = variant;
     console.log(line(rec));
@@ -55,11 +64,20 @@ async function main() {
   const file = path.join(dir, name);
   for (let i = 0; i < 50 && !fs.existsSync(file); i++) await h.sleep(100);
   if (!fs.existsSync(file)) throw new Error(`no profile written at ${file}`);
-  run.writeResult({ meta: { bench: 'profile', variant, profile: path.relative(h.REPO, file), node: process.version }, run: rec });
+  run.writeResult({
+    meta: { bench: 'profile', variant, profile: path.relative(h.REPO, file), node: process.version },
+    run: rec,
+  });
   const top = h.envNum('TOP', 25);
-  const s = summarize(JSON.parse(fs.readFileSync(file, 'utf8')), { top, ours: `${path.sep}build${path.sep}src${path.sep}` });
+  const s = summarize(JSON.parse(fs.readFileSync(file, 'utf8')), {
+    top,
+    ours: `${path.sep}build${path.sep}src${path.sep}`,
+  });
   console.log(`\nwrote ${path.relative(h.REPO, file)}\n`);
   console.log(markdown(s, file, top));
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

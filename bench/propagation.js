@@ -56,21 +56,82 @@ const BASE = {
 
 // [format, our extract format, our inject format, stock propagator or null, format headers]
 const FORMATS = [
-  ['w3c', 'w3c', 'w3c', new W3CTraceContextPropagator(), { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }],
-  ['b3', 'b3', 'b3', new B3Propagator({ injectEncoding: B3InjectEncoding.MULTI_HEADER }), {
-    'x-b3-traceid': '80f198ee56343ba864fe8b2a57d3eff7', 'x-b3-spanid': 'e457b5a2e4d86bd1', 'x-b3-parentspanid': '05e3ac9a4f6e3b90', 'x-b3-sampled': '1',
-  }],
-  ['b3-single', 'b3', 'b3-single', new B3Propagator(), { b3: '80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1-05e3ac9a4f6e3b90' }],
-  ['jaeger', 'jaeger', 'jaeger', new JaegerPropagator(), { 'uber-trace-id': '80f198ee56343ba864fe8b2a57d3eff7:e457b5a2e4d86bd1:05e3ac9a4f6e3b90:1' }],
-  ['ot', 'ot', 'ot', new OTTracePropagator(), {
-    'ot-tracer-traceid': '80f198ee56343ba864fe8b2a57d3eff7', 'ot-tracer-spanid': 'e457b5a2e4d86bd1', 'ot-tracer-sampled': 'true',
-  }],
-  ['datadog', 'datadog', 'datadog', null, {
-    'x-datadog-trace-id': '1234567890123456789', 'x-datadog-parent-id': '9876543210987654321', 'x-datadog-sampling-priority': '1',
-  }],
-  ['aws', 'aws', 'aws', new AWSXRayPropagator(), { 'x-amzn-trace-id': 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1' }],
-  ['gcp', 'gcp', 'gcp', new CloudPropagator(), { 'x-cloud-trace-context': '105445aa7843bc8bf206b12000100000/1234567890123456789;o=1' }],
-  ['instana', 'instana', 'instana', null, { 'x-instana-t': '80f198ee56343ba8', 'x-instana-s': 'e457b5a2e4d86bd1', 'x-instana-l': '1' }],
+  [
+    'w3c',
+    'w3c',
+    'w3c',
+    new W3CTraceContextPropagator(),
+    { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+  ],
+  [
+    'b3',
+    'b3',
+    'b3',
+    new B3Propagator({ injectEncoding: B3InjectEncoding.MULTI_HEADER }),
+    {
+      'x-b3-traceid': '80f198ee56343ba864fe8b2a57d3eff7',
+      'x-b3-spanid': 'e457b5a2e4d86bd1',
+      'x-b3-parentspanid': '05e3ac9a4f6e3b90',
+      'x-b3-sampled': '1',
+    },
+  ],
+  [
+    'b3-single',
+    'b3',
+    'b3-single',
+    new B3Propagator(),
+    { b3: '80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1-05e3ac9a4f6e3b90' },
+  ],
+  [
+    'jaeger',
+    'jaeger',
+    'jaeger',
+    new JaegerPropagator(),
+    { 'uber-trace-id': '80f198ee56343ba864fe8b2a57d3eff7:e457b5a2e4d86bd1:05e3ac9a4f6e3b90:1' },
+  ],
+  [
+    'ot',
+    'ot',
+    'ot',
+    new OTTracePropagator(),
+    {
+      'ot-tracer-traceid': '80f198ee56343ba864fe8b2a57d3eff7',
+      'ot-tracer-spanid': 'e457b5a2e4d86bd1',
+      'ot-tracer-sampled': 'true',
+    },
+  ],
+  [
+    'datadog',
+    'datadog',
+    'datadog',
+    null,
+    {
+      'x-datadog-trace-id': '1234567890123456789',
+      'x-datadog-parent-id': '9876543210987654321',
+      'x-datadog-sampling-priority': '1',
+    },
+  ],
+  [
+    'aws',
+    'aws',
+    'aws',
+    new AWSXRayPropagator(),
+    { 'x-amzn-trace-id': 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1' },
+  ],
+  [
+    'gcp',
+    'gcp',
+    'gcp',
+    new CloudPropagator(),
+    { 'x-cloud-trace-context': '105445aa7843bc8bf206b12000100000/1234567890123456789;o=1' },
+  ],
+  [
+    'instana',
+    'instana',
+    'instana',
+    null,
+    { 'x-instana-t': '80f198ee56343ba8', 'x-instana-s': 'e457b5a2e4d86bd1', 'x-instana-l': '1' },
+  ],
 ];
 
 let last = null; // keeps results observable
@@ -85,34 +146,60 @@ function makeCases() {
   for (const [name, extractFormat, injectFormat, stock, own] of FORMATS) {
     const headers = { ...BASE, ...own };
     if (stock) {
-      cases.push({ format: name, impl: 'stock', stockName: stock.constructor.name, op: () => {
-        const ctx = stock.extract(api.ROOT_CONTEXT, headers, api.defaultTextMapGetter);
+      cases.push({
+        format: name,
+        impl: 'stock',
+        stockName: stock.constructor.name,
+        op: () => {
+          const ctx = stock.extract(api.ROOT_CONTEXT, headers, api.defaultTextMapGetter);
+          const out = {};
+          stock.inject(ctx, out, api.defaultTextMapSetter);
+          last = out;
+          return 1;
+        },
+      });
+    }
+    const kp = createPropagator(
+      { extract: [extractFormat], inject: [injectFormat], clear: [], default_format: 'w3c' },
+      { logger: silentLogger },
+    );
+    cases.push({
+      format: name,
+      impl: 'otel',
+      op: () => {
+        const ctx = kp.extract(api.ROOT_CONTEXT, headers, api.defaultTextMapGetter);
         const out = {};
-        stock.inject(ctx, out, api.defaultTextMapSetter);
+        kp.inject(ctx, out, api.defaultTextMapSetter);
         last = out;
         return 1;
-      } });
-    }
-    const kp = createPropagator({ extract: [extractFormat], inject: [injectFormat], clear: [], default_format: 'w3c' }, { logger: silentLogger });
-    cases.push({ format: name, impl: 'otel', op: () => {
-      const ctx = kp.extract(api.ROOT_CONTEXT, headers, api.defaultTextMapGetter);
-      const out = {};
-      kp.inject(ctx, out, api.defaultTextMapSetter);
-      last = out;
-      return 1;
-    } });
-    const engine = new PropagationEngine({ extract: [extractFormat], inject: [injectFormat], clear: [], default_format: 'w3c' }, silentLogger);
+      },
+    });
+    const engine = new PropagationEngine(
+      { extract: [extractFormat], inject: [injectFormat], clear: [], default_format: 'w3c' },
+      silentLogger,
+    );
     let target = null;
-    const writer = { set: (k, v) => { target[k] = v; }, remove: (k) => { delete target[k]; } };
-    cases.push({ format: name, impl: 'engine', op: () => {
-      const r = engine.extract(headers);
-      const out = {};
-      target = out;
-      engine.clear(writer);
-      engine.inject(r.context, r.format, writer);
-      last = out;
-      return 1;
-    } });
+    const writer = {
+      set: (k, v) => {
+        target[k] = v;
+      },
+      remove: (k) => {
+        delete target[k];
+      },
+    };
+    cases.push({
+      format: name,
+      impl: 'engine',
+      op: () => {
+        const r = engine.extract(headers);
+        const out = {};
+        target = out;
+        engine.clear(writer);
+        engine.inject(r.context, r.format, writer);
+        last = out;
+        return 1;
+      },
+    });
   }
   for (const c of cases) {
     c.loop = makeLoop();
@@ -134,7 +221,7 @@ function calibrate(c, ms) {
   let n = 64;
   for (;;) {
     const s = timeIt(c, n);
-    if (s >= ms / 1000 / 4 || n > 1e8) return Math.max(1, Math.round(n * (ms / 1000) / s));
+    if (s >= ms / 1000 / 4 || n > 1e8) return Math.max(1, Math.round((n * (ms / 1000)) / s));
     n *= 2;
   }
 }
@@ -163,31 +250,96 @@ async function main() {
   const summary = [];
   for (const [name] of FORMATS) {
     const get = (impl) => cases.find((x) => x.format === name && x.impl === impl);
-    const s = get('stock'), o = get('otel'), e = get('engine');
-    const ms = s ? h.median(s.samples) : null, mo = h.median(o.samples), me = h.median(e.samples);
-    summary.push({ format: name, stock: s ? s.stockName : null, stockOps: ms, otelOps: mo, engineOps: me,
-      otelRatio: ms ? mo / ms : null, engineRatio: ms ? me / ms : null });
+    const s = get('stock'),
+      o = get('otel'),
+      e = get('engine');
+    const ms = s ? h.median(s.samples) : null,
+      mo = h.median(o.samples),
+      me = h.median(e.samples);
+    summary.push({
+      format: name,
+      stock: s ? s.stockName : null,
+      stockOps: ms,
+      otelOps: mo,
+      engineOps: me,
+      otelRatio: ms ? mo / ms : null,
+      engineRatio: ms ? me / ms : null,
+    });
     const yes = (x) => (ms ? (x >= ms ? 'yes' : '**no**') : '–');
-    rows.push([name, s ? s.stockName : '(none)', h.f0(ms), h.f0(me), ms ? h.f2(me / ms) : '–', yes(me), h.f0(mo), ms ? h.f2(mo / ms) : '–', yes(mo)]);
+    rows.push([
+      name,
+      s ? s.stockName : '(none)',
+      h.f0(ms),
+      h.f0(me),
+      ms ? h.f2(me / ms) : '–',
+      yes(me),
+      h.f0(mo),
+      ms ? h.f2(mo / ms) : '–',
+      yes(mo),
+    ]);
   }
   const result = {
-    meta: { bench: 'propagation', quietBefore, reps: REPS, batchMs: BATCH_MS, warmupMs: WARMUP_MS, node: process.version, cpu: process.env.BENCH_CPU || '0',
-      startedAt: new Date().toISOString(), loadavg: require('os').loadavg(),
-      versions: h.versions(['@opentelemetry/api', '@opentelemetry/core', '@opentelemetry/propagator-b3', '@opentelemetry/propagator-jaeger',
-        '@opentelemetry/propagator-ot-trace', '@opentelemetry/propagator-aws-xray', '@google-cloud/opentelemetry-cloud-trace-propagator']) },
+    meta: {
+      bench: 'propagation',
+      quietBefore,
+      reps: REPS,
+      batchMs: BATCH_MS,
+      warmupMs: WARMUP_MS,
+      node: process.version,
+      cpu: process.env.BENCH_CPU || '0',
+      startedAt: new Date().toISOString(),
+      loadavg: require('os').loadavg(),
+      versions: h.versions([
+        '@opentelemetry/api',
+        '@opentelemetry/core',
+        '@opentelemetry/propagator-b3',
+        '@opentelemetry/propagator-jaeger',
+        '@opentelemetry/propagator-ot-trace',
+        '@opentelemetry/propagator-aws-xray',
+        '@google-cloud/opentelemetry-cloud-trace-propagator',
+      ]),
+    },
     summary,
-    cases: cases.map((c) => ({ format: c.format, impl: c.impl, stock: c.stockName, iterationsPerBatch: c.n, opsPerSec: c.samples, injected: c.injected })),
+    cases: cases.map((c) => ({
+      format: c.format,
+      impl: c.impl,
+      stock: c.stockName,
+      iterationsPerBatch: c.n,
+      opsPerSec: c.samples,
+      injected: c.injected,
+    })),
   };
   const run = { name: 'propagation', stamp: h.stamp() };
   const file = require('path').join(h.RESULTS, `propagation-${run.stamp}.json`);
   require('fs').mkdirSync(h.RESULTS, { recursive: true });
   require('fs').writeFileSync(file, JSON.stringify(result, null, 2));
   console.log(`wrote ${require('path').relative(h.REPO, file)}\n`);
-  console.log(`### bench:propagation — extract + inject per second (median of ${REPS} interleaved repetitions of ${BATCH_MS} ms; node ${process.version}; load average ${result.meta.loadavg.map((x) => x.toFixed(2)).join(' ')})\n`);
-  console.log(h.table(['format', 'stock propagator', 'stock ops/s', 'ours: engine ops/s', 'engine / stock', 'engine ≥ stock',
-    'ours: OTel propagator ops/s', 'propagator / stock', 'propagator ≥ stock'], rows));
-  console.log('\nengine = PropagationEngine on raw headers (what the plugin runs per request); OTel propagator = createPropagator(), called as the stock one.');
+  console.log(
+    `### bench:propagation — extract + inject per second (median of ${REPS} interleaved repetitions of ${BATCH_MS} ms; node ${process.version}; load average ${result.meta.loadavg.map((x) => x.toFixed(2)).join(' ')})\n`,
+  );
+  console.log(
+    h.table(
+      [
+        'format',
+        'stock propagator',
+        'stock ops/s',
+        'ours: engine ops/s',
+        'engine / stock',
+        'engine ≥ stock',
+        'ours: OTel propagator ops/s',
+        'propagator / stock',
+        'propagator ≥ stock',
+      ],
+      rows,
+    ),
+  );
+  console.log(
+    '\nengine = PropagationEngine on raw headers (what the plugin runs per request); OTel propagator = createPropagator(), called as the stock one.',
+  );
   if (last === null) console.log('');
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -31,26 +31,54 @@ interface DemoRequest {
 }
 
 const REQUESTS: readonly DemoRequest[] = [
-  { label: 'w3c', path: '/echo/w3c', headers: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' } },
+  {
+    label: 'w3c',
+    path: '/echo/w3c',
+    headers: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
+  },
   {
     label: 'b3',
     path: '/echo/b3',
-    headers: { 'x-b3-traceid': '80f198ee56343ba864fe8b2a57d3eff7', 'x-b3-spanid': 'e457b5a2e4d86bd1', 'x-b3-sampled': '1' },
+    headers: {
+      'x-b3-traceid': '80f198ee56343ba864fe8b2a57d3eff7',
+      'x-b3-spanid': 'e457b5a2e4d86bd1',
+      'x-b3-sampled': '1',
+    },
   },
   { label: 'b3-single', path: '/echo/b3-single', headers: { b3: 'a3ce929d0e0e4736-6e0c63257de34c92-1' } },
-  { label: 'jaeger', path: '/echo/jaeger', headers: { 'uber-trace-id': '6ba7b8109dad11d180b400c04fd430c8:a2fb4a1d1a96d312:0:1' } },
+  {
+    label: 'jaeger',
+    path: '/echo/jaeger',
+    headers: { 'uber-trace-id': '6ba7b8109dad11d180b400c04fd430c8:a2fb4a1d1a96d312:0:1' },
+  },
   {
     label: 'ot',
     path: '/echo/ot',
-    headers: { 'ot-tracer-traceid': '5f2a2c3b1d7e4f60', 'ot-tracer-spanid': '7b1d2e3f4a5b6c7d', 'ot-tracer-sampled': 'true' },
+    headers: {
+      'ot-tracer-traceid': '5f2a2c3b1d7e4f60',
+      'ot-tracer-spanid': '7b1d2e3f4a5b6c7d',
+      'ot-tracer-sampled': 'true',
+    },
   },
   {
     label: 'datadog',
     path: '/echo/datadog',
-    headers: { 'x-datadog-trace-id': '1234567890123456789', 'x-datadog-parent-id': '987654321', 'x-datadog-sampling-priority': '1' },
+    headers: {
+      'x-datadog-trace-id': '1234567890123456789',
+      'x-datadog-parent-id': '987654321',
+      'x-datadog-sampling-priority': '1',
+    },
   },
-  { label: 'aws', path: '/echo/aws', headers: { 'x-amzn-trace-id': 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1' } },
-  { label: 'gcp', path: '/echo/gcp', headers: { 'x-cloud-trace-context': '105445aa7843bc8bf206b12000100000/1234567890;o=1' } },
+  {
+    label: 'aws',
+    path: '/echo/aws',
+    headers: { 'x-amzn-trace-id': 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1' },
+  },
+  {
+    label: 'gcp',
+    path: '/echo/gcp',
+    headers: { 'x-cloud-trace-context': '105445aa7843bc8bf206b12000100000/1234567890;o=1' },
+  },
   {
     label: 'instana',
     path: '/echo/instana',
@@ -97,17 +125,25 @@ async function downPort(): Promise<number> {
 
 function send(port: number, request: DemoRequest): Promise<Outcome> {
   return new Promise((done, fail) => {
-    const req = http.request({ host: '127.0.0.1', port, path: request.path, headers: request.headers, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => {
-        const traceHeader = res.headers['x-trace-id'];
-        let upstream: Record<string, string> | undefined;
-        if (res.statusCode === 200) upstream = (JSON.parse(body) as { headers: Record<string, string> }).headers;
-        done({ request, status: res.statusCode ?? 0, traceId: typeof traceHeader === 'string' ? traceHeader : undefined, upstream });
-      });
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port, path: request.path, headers: request.headers, agent: false },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => {
+          const traceHeader = res.headers['x-trace-id'];
+          let upstream: Record<string, string> | undefined;
+          if (res.statusCode === 200) upstream = (JSON.parse(body) as { headers: Record<string, string> }).headers;
+          done({
+            request,
+            status: res.statusCode ?? 0,
+            traceId: typeof traceHeader === 'string' ? traceHeader : undefined,
+            upstream,
+          });
+        });
+      },
+    );
     req.on('error', fail);
     req.end();
   });
@@ -194,7 +230,8 @@ function describe(outcome: Outcome, spans: readonly ReceivedSpan[], print: (line
   if (spans.length === 0) {
     print('  no spans: not sampled (the upstream was told: x-b3-sampled: 0)');
   } else {
-    for (const line of renderWaterfall(spans, { width: 24 }).trimEnd().split('\n')) for (const part of fit(line)) print(part);
+    for (const line of renderWaterfall(spans, { width: 24 }).trimEnd().split('\n'))
+      for (const part of fit(line)) print(part);
   }
   print('');
 }
@@ -210,7 +247,9 @@ export async function main(out: Writable = process.stdout): Promise<number> {
 
   try {
     // Source run (ts) or build (build/examples): find the decK file and the CLI either way.
-    const source = existsSync(join(__dirname, 'kong.yml')) ? join(__dirname, 'kong.yml') : resolve(__dirname, '../../examples/kong.yml');
+    const source = existsSync(join(__dirname, 'kong.yml'))
+      ? join(__dirname, 'kong.yml')
+      : resolve(__dirname, '../../examples/kong.yml');
     const cli = existsSync(resolve(__dirname, '../src/gateway/cli.js'))
       ? resolve(__dirname, '../src/gateway/cli.js')
       : resolve(__dirname, '../dist/gateway/cli.js');
@@ -229,7 +268,9 @@ export async function main(out: Writable = process.stdout): Promise<number> {
     print('gateway-zipkin demo');
     print(`  echo target  127.0.0.1:${echoPort}    down target  127.0.0.1:${down} (nothing listens)`);
     print(`  receiver     ${receiver.url}`);
-    const child = spawn(process.execPath, [cli, '--config', config, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cli, '--config', config, '--listen', '127.0.0.1:0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const log: string[] = [];
     let stderrText = '';
     child.stderr.setEncoding('utf8');
@@ -245,7 +286,9 @@ export async function main(out: Writable = process.stdout): Promise<number> {
       });
       exited.then((code) => fail(new Error(`the gateway exited with ${code}:\n${stderrText}`)));
     });
-    print(`  gateway      ${proxyUrl}  (node ${cli.replace(resolve(__dirname, '..', '..'), '').replace(/^\//, '')} --config …)`);
+    print(
+      `  gateway      ${proxyUrl}  (node ${cli.replace(resolve(__dirname, '..', '..'), '').replace(/^\//, '')} --config …)`,
+    );
     print('');
     const port = Number(new URL(proxyUrl).port);
 

@@ -56,26 +56,42 @@ export async function main(): Promise<ExampleResult> {
   // service of this mount. (`zipkinRoute(zipkin, identity)` mounted before the proxy does
   // the access phase instead, for routes that are not http-proxy-middleware.)
   const orders = { service: { id: 'svc-orders', name: 'orders' }, route: { id: 'route-orders', name: 'orders-route' } };
-  app.use('/orders', createProxyMiddleware({ target: `http://127.0.0.1:${upstreamPort}`, plugins: [zipkinProxyPlugin(zipkin, orders)] }));
+  app.use(
+    '/orders',
+    createProxyMiddleware({ target: `http://127.0.0.1:${upstreamPort}`, plugins: [zipkinProxyPlugin(zipkin, orders)] }),
+  );
   const gateway = http.createServer(app);
   // Request start, response phases and log for every request, unmatched ones included.
   // (`app.use(zipkinMiddleware(zipkin))` first does the same, at the cost of a router layer.)
   traceServer(zipkin, gateway);
   const gatewayPort = await listen(gateway);
 
-  const response = await new Promise<{ status: number; traceIdHeader: string | undefined; body: string }>((resolve, reject) => {
-    const req = http.request(
-      { host: '127.0.0.1', port: gatewayPort, path: '/orders/42', headers: { b3: '463ac35c9f6413ad48485a3953bb6124-a2fb4a1d1a96d312-1' } },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, traceIdHeader: res.headers['x-trace-id'] as string | undefined, body }));
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
+  const response = await new Promise<{ status: number; traceIdHeader: string | undefined; body: string }>(
+    (resolve, reject) => {
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port: gatewayPort,
+          path: '/orders/42',
+          headers: { b3: '463ac35c9f6413ad48485a3953bb6124-a2fb4a1d1a96d312-1' },
+        },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (body += c));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              traceIdHeader: res.headers['x-trace-id'] as string | undefined,
+              body,
+            }),
+          );
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    },
+  );
 
   const spans = await waitForSpans(() => exporter.getFinishedSpans(), 3);
   await zipkin.shutdown();

@@ -20,7 +20,11 @@ export interface Target {
 }
 
 /** The proxy: every request goes to `targets[0]`, then the next target after a connection failure. */
-export function createNodeHttpProxy(zipkin: ZipkinPlugin, targets: readonly Target[], identity: RouteIdentity): http.Server {
+export function createNodeHttpProxy(
+  zipkin: ZipkinPlugin,
+  targets: readonly Target[],
+  identity: RouteIdentity,
+): http.Server {
   return http.createServer((req, res) => {
     const trace = traceHttp(zipkin, req, res); // request start; response phases and log are hooked
     const headers: http.OutgoingHttpHeaders = { ...req.headers };
@@ -36,7 +40,14 @@ export function createNodeHttpProxy(zipkin: ZipkinPlugin, targets: readonly Targ
       const attempt = (): void => {
         const target = targets[next++];
         trace.balancerTry({ hostname: target.hostname, port: target.port });
-        const upstream = http.request({ hostname: target.hostname, port: target.port, method: req.method, path: req.url, headers, agent: false });
+        const upstream = http.request({
+          hostname: target.hostname,
+          port: target.port,
+          method: req.method,
+          path: req.url,
+          headers,
+          agent: false,
+        });
         trackUpstreamRequest(trace, upstream); // the try ends at connect, or fails with Kong's state
         let answered = false;
         upstream.on('response', (upstreamRes) => {

@@ -54,10 +54,18 @@ export async function main(options: { console?: boolean } = {}): Promise<Example
 
   const status = await new Promise<number>((resolve, reject) => {
     http
-      .get({ host: '127.0.0.1', port: gatewayPort, path: '/api/ping', headers: { traceparent: '00-463ac35c9f6413ad48485a3953bb6124-a2fb4a1d1a96d312-01' } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      })
+      .get(
+        {
+          host: '127.0.0.1',
+          port: gatewayPort,
+          path: '/api/ping',
+          headers: { traceparent: '00-463ac35c9f6413ad48485a3953bb6124-a2fb4a1d1a96d312-01' },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      )
       .on('error', reject);
   });
 

@@ -18,8 +18,18 @@ const SAMPLES: ReadonlyArray<readonly [string, Record<string, string>]> = [
   ['b3', { 'x-b3-traceid': T, 'x-b3-spanid': S, 'x-b3-sampled': '1' }],
   ['b3-single', { b3: `${T.slice(16)}-${S}-1` }],
   ['jaeger', { 'uber-trace-id': `${T}:${S}:0:1`, 'uberctx-tenant': 'acme corp' }],
-  ['ot', { 'ot-tracer-traceid': T.slice(16), 'ot-tracer-spanid': S, 'ot-tracer-sampled': 'true', 'ot-baggage-user': 'ada' }],
-  ['datadog', { 'x-datadog-trace-id': BigInt('0x' + T.slice(16)).toString(), 'x-datadog-parent-id': BigInt('0x' + S).toString(), 'x-datadog-sampling-priority': '1' }],
+  [
+    'ot',
+    { 'ot-tracer-traceid': T.slice(16), 'ot-tracer-spanid': S, 'ot-tracer-sampled': 'true', 'ot-baggage-user': 'ada' },
+  ],
+  [
+    'datadog',
+    {
+      'x-datadog-trace-id': BigInt('0x' + T.slice(16)).toString(),
+      'x-datadog-parent-id': BigInt('0x' + S).toString(),
+      'x-datadog-sampling-priority': '1',
+    },
+  ],
   ['aws', { 'x-amzn-trace-id': `Root=1-${T.slice(0, 8)}-${T.slice(8)};Parent=${S};Sampled=1` }],
   ['gcp', { 'x-cloud-trace-context': `${T}/${BigInt('0x' + S).toString()};o=1` }],
   ['instana', { 'x-instana-t': T.slice(16), 'x-instana-s': S, 'x-instana-l': '1' }],
@@ -28,7 +38,12 @@ const SAMPLES: ReadonlyArray<readonly [string, Record<string, string>]> = [
 ];
 
 const warnings: string[] = [];
-const logger: Logger = { debug: () => {}, info: () => {}, warn: (m) => void warnings.push(m), error: (m) => void warnings.push(m) };
+const logger: Logger = {
+  debug: () => {},
+  info: () => {},
+  warn: (m) => void warnings.push(m),
+  error: (m) => void warnings.push(m),
+};
 const propagator = createPropagator(null, { logger });
 const tracer = new BasicTracerProvider().getTracer('gateway-zipkin-demo');
 
@@ -48,11 +63,23 @@ for (const [label, headers] of SAMPLES) {
     k?.traceId ?? '(new trace)',
     k?.spanId ?? '-',
     k?.shouldSample === undefined ? '-' : String(k.shouldSample),
-    Object.entries(upstream).map(([n, v]) => `${n}: ${v}`).join('\n') + (warnings.length ? `\n(warn: ${warnings.join('; ')})` : ''),
+    Object.entries(upstream)
+      .map(([n, v]) => `${n}: ${v}`)
+      .join('\n') + (warnings.length ? `\n(warn: ${warnings.join('; ')})` : ''),
   ]);
 }
 
-printTable(['incoming', 'extracted as', 'trace id', 'parent span', 'sampled', 'upstream headers (new span ' + 'under the incoming one)'], rows);
+printTable(
+  [
+    'incoming',
+    'extracted as',
+    'trace id',
+    'parent span',
+    'sampled',
+    'upstream headers (new span ' + 'under the incoming one)',
+  ],
+  rows,
+);
 
 function printTable(head: string[], body: string[][]): void {
   const cells = [head, ...body].map((r) => r.map((c) => c.split('\n')));
@@ -61,7 +88,8 @@ function printTable(head: string[], body: string[][]): void {
   const out: string[] = [line];
   cells.forEach((row, ri) => {
     const height = Math.max(...row.map((c) => c.length));
-    for (let l = 0; l < height; l++) out.push('| ' + row.map((c, i) => (c[l] ?? '').padEnd(widths[i])).join(' | ') + ' |');
+    for (let l = 0; l < height; l++)
+      out.push('| ' + row.map((c, i) => (c[l] ?? '').padEnd(widths[i])).join(' | ') + ' |');
     if (ri === 0 || ri === cells.length - 1) out.push(line);
   });
   process.stdout.write(out.join('\n') + '\n');

@@ -29,7 +29,11 @@ export function summarize(span: ReadableSpan): SpanSummary {
 }
 
 /** Wait until `count` spans were exported (spans are reported when the response is logged). */
-export async function waitForSpans(get: () => readonly ReadableSpan[], count: number, timeoutMs = 5000): Promise<ReadableSpan[]> {
+export async function waitForSpans(
+  get: () => readonly ReadableSpan[],
+  count: number,
+  timeoutMs = 5000,
+): Promise<ReadableSpan[]> {
   const deadline = Date.now() + timeoutMs;
   while (get().length < count) {
     if (Date.now() > deadline) throw new Error(`expected ${count} spans, got ${get().length}`);

@@ -13,7 +13,9 @@ import { createZipkinPlugin } from '../src/plugin';
 import { type SpanSummary, summarize, waitForSpans } from './span-summary';
 
 function listen(server: net.Server): Promise<number> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)),
+  );
 }
 
 export interface ExampleResult {

@@ -55,9 +55,6 @@ export { traceConnection, proxyTcp, type TcpProxyOptions } from './integrations/
 
 // Reporting: Kong's queue as an OTel span processor, the Zipkin exporter.
 export { createZipkinReporter, type ZipkinReporterOptions } from './export/reporter';
-export {
-  KongQueueSpanProcessor,
-  type KongQueueSpanProcessorOptions,
-} from './export/queue-span-processor';
+export { KongQueueSpanProcessor, type KongQueueSpanProcessorOptions } from './export/queue-span-processor';
 export type { QueueDropCounts, QueueHealth } from './export/queue';
 export { ZipkinExporter, type ZipkinEncoding, type ZipkinExporterOptions } from './export/zipkin-exporter';

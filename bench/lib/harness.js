@@ -44,12 +44,16 @@ function checkBuildFresh(log = console.error) {
       if (e.isDirectory()) walk(p);
       else if (e.name.endsWith('.ts')) {
         const out = path.join(REPO, 'build', path.relative(REPO, p)).replace(/\.ts$/, '.js');
-        if (!fs.existsSync(out) || fs.statSync(out).mtimeMs < fs.statSync(p).mtimeMs) stale.push(path.relative(REPO, p));
+        if (!fs.existsSync(out) || fs.statSync(out).mtimeMs < fs.statSync(p).mtimeMs)
+          stale.push(path.relative(REPO, p));
       }
     }
   };
   walk(path.join(REPO, 'src'));
-  if (stale.length) log(`warning: build/ is older than ${stale.length} src file(s) (${stale.slice(0, 3).join(', ')}${stale.length > 3 ? ', …' : ''}): run \`npm run build\``);
+  if (stale.length)
+    log(
+      `warning: build/ is older than ${stale.length} src file(s) (${stale.slice(0, 3).join(', ')}${stale.length > 3 ? ', …' : ''}): run \`npm run build\``,
+    );
   return stale;
 }
 
@@ -62,9 +66,13 @@ function pinSelf() {
   if (cpu === 'none' || process.env.BENCH_PINNED === '1') return;
   const { spawnSync } = require('child_process');
   const r = spawnSync('taskset', ['-c', cpu, process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
-    stdio: 'inherit', env: { ...process.env, BENCH_PINNED: '1' },
+    stdio: 'inherit',
+    env: { ...process.env, BENCH_PINNED: '1' },
   });
-  if (r.error) { console.error(`taskset unavailable (${r.error.message}); running unpinned`); return; }
+  if (r.error) {
+    console.error(`taskset unavailable (${r.error.message}); running unpinned`);
+    return;
+  }
   process.exit(r.status === null ? 1 : r.status);
 }
 
@@ -84,7 +92,9 @@ class Run {
   startProc(name, cpu, args, env = {}, nodeFlags = []) {
     const out = fs.openSync(path.join(this.logdir, `${name}.log`), 'a');
     const child = spawn('taskset', ['-c', cpu, process.execPath, ...nodeFlags, ...args], {
-      cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', out, out],
+      cwd: REPO,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', out, out],
     });
     fs.closeSync(out);
     child.exitPromise = new Promise((r) => child.on('exit', (code, sig) => r({ code, sig })));
@@ -96,16 +106,30 @@ class Run {
   autocannon({ port, duration, connections, label, path: urlPath = '/' }) {
     const args = ['-c', String(connections), '-d', String(duration), '-j', `http://127.0.0.1:${port}${urlPath}`];
     return new Promise((resolve, reject) => {
-      const child = spawn('taskset', ['-c', this.loadCpu, process.execPath, AUTOCANNON, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('taskset', ['-c', this.loadCpu, process.execPath, AUTOCANNON, ...args], {
+        cwd: REPO,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       this.started.push(child);
-      let out = '', err = '';
-      child.stdout.on('data', (c) => { out += c; });
-      child.stderr.on('data', (c) => { err += c; });
+      let out = '',
+        err = '';
+      child.stdout.on('data', (c) => {
+        out += c;
+      });
+      child.stderr.on('data', (c) => {
+        err += c;
+      });
       child.on('exit', (code) => {
         fs.writeFileSync(path.join(this.logdir, `${label}.autocannon.json`), out);
         if (err) fs.writeFileSync(path.join(this.logdir, `${label}.autocannon.stderr`), err);
-        try { resolve({ cmd: `taskset -c ${this.loadCpu} node node_modules/autocannon/autocannon.js ${args.join(' ')}`, result: JSON.parse(out) }); }
-        catch { reject(new Error(`autocannon ${label} exit ${code}: ${err.slice(0, 500)}`)); }
+        try {
+          resolve({
+            cmd: `taskset -c ${this.loadCpu} node node_modules/autocannon/autocannon.js ${args.join(' ')}`,
+            result: JSON.parse(out),
+          });
+        } catch {
+          reject(new Error(`autocannon ${label} exit ${code}: ${err.slice(0, 500)}`));
+        }
       });
     });
   }
@@ -113,10 +137,14 @@ class Run {
   /** Fixed JS loop on the gateway core (ms; lower = more CPU available): a drift indicator. */
   cpuProbe() {
     return new Promise((resolve) => {
-      const child = spawn('taskset', ['-c', this.gwCpu, process.execPath, path.join(BENCH, 'lib', 'cpuprobe.js')], { stdio: ['ignore', 'pipe', 'ignore'] });
+      const child = spawn('taskset', ['-c', this.gwCpu, process.execPath, path.join(BENCH, 'lib', 'cpuprobe.js')], {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
       this.started.push(child);
       let out = '';
-      child.stdout.on('data', (c) => { out += c; });
+      child.stdout.on('data', (c) => {
+        out += c;
+      });
       child.on('exit', () => resolve(Number(out.split(' ')[0])));
     });
   }
@@ -124,7 +152,13 @@ class Run {
   /** SIGKILL whatever we started and is still running (by pid). */
   killAll() {
     for (const c of this.started) {
-      if (c.exitCode === null && c.signalCode === null) { try { process.kill(c.pid, 'SIGKILL'); } catch { /* gone */ } }
+      if (c.exitCode === null && c.signalCode === null) {
+        try {
+          process.kill(c.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
     }
   }
 
@@ -140,8 +174,16 @@ function getJSON(port, p) {
   return new Promise((resolve, reject) => {
     const req = http.get({ host: '127.0.0.1', port, path: p, agent: false }, (res) => {
       let d = '';
-      res.on('data', (c) => { d += c; });
-      res.on('end', () => { try { resolve(JSON.parse(d)); } catch { resolve(d); } });
+      res.on('data', (c) => {
+        d += c;
+      });
+      res.on('end', () => {
+        try {
+          resolve(JSON.parse(d));
+        } catch {
+          resolve(d);
+        }
+      });
     });
     req.on('error', reject);
   });
@@ -150,14 +192,18 @@ function getJSON(port, p) {
 function portOpen(port) {
   return new Promise((r) => {
     const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => { s.destroy(); r(true); });
+    s.once('connect', () => {
+      s.destroy();
+      r(true);
+    });
     s.once('error', () => r(false));
   });
 }
 
 /** Something else listening on our port would be measured instead of our process: refuse. */
 async function assertPortFree(port) {
-  if (await portOpen(port)) throw new Error(`127.0.0.1:${port} is already in use (another benchmark running?); set the *_PORT env knobs`);
+  if (await portOpen(port))
+    throw new Error(`127.0.0.1:${port} is already in use (another benchmark running?); set the *_PORT env knobs`);
 }
 
 async function waitPort(port, timeoutMs = 15000, child = null) {
@@ -184,9 +230,10 @@ function cpuTimes() {
 function cpuBusy(a, b) {
   const r = {};
   for (const k of Object.keys(b)) {
-    const dt = b[k].total - a[k].total, di = b[k].idle - a[k].idle;
+    const dt = b[k].total - a[k].total,
+      di = b[k].idle - a[k].idle;
     r[k] = dt > 0 ? +(100 * (1 - di / dt)).toFixed(1) : null;
-    r[k + 'steal'] = dt > 0 ? +(100 * (b[k].steal - a[k].steal) / dt).toFixed(1) : null;
+    r[k + 'steal'] = dt > 0 ? +((100 * (b[k].steal - a[k].steal)) / dt).toFixed(1) : null;
   }
   return r;
 }
@@ -235,14 +282,20 @@ function pickAc(r, duration) {
     reqPerSecAvg: r.requests.average,
     reqPerSecTotal: +(r.requests.total / duration).toFixed(1),
     requestsTotal: r.requests.total,
-    ok2xx: r['2xx'], non2xx: r.non2xx, errors: r.errors, timeouts: r.timeouts,
+    ok2xx: r['2xx'],
+    non2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
     latencyMs: { avg: L.average, p50: L.p50, p90: L.p90, p97_5: L.p97_5, p99: L.p99, max: L.max },
     throughputBytesPerSec: r.throughput.average,
   };
 }
 
 const median = (xs) => {
-  const a = xs.filter((x) => x !== null && x !== undefined && !Number.isNaN(x)).slice().sort((p, q) => p - q);
+  const a = xs
+    .filter((x) => x !== null && x !== undefined && !Number.isNaN(x))
+    .slice()
+    .sort((p, q) => p - q);
   if (!a.length) return null;
   const m = Math.floor(a.length / 2);
   return a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2;
@@ -256,17 +309,52 @@ const mib = (kb) => (nil(kb) ? '–' : (kb / 1024).toFixed(1));
 
 /** Versions of the packages under test, from the repo's node_modules. */
 function versions(names) {
-  return Object.fromEntries(names.map((p) => {
-    try { return [p, require(path.join(REPO, 'node_modules', p, 'package.json')).version]; } catch { return [p, null]; }
-  }));
+  return Object.fromEntries(
+    names.map((p) => {
+      try {
+        return [p, require(path.join(REPO, 'node_modules', p, 'package.json')).version];
+      } catch {
+        return [p, null];
+      }
+    }),
+  );
 }
 
 /** Markdown table from a header row and rows. */
 function table(head, rows) {
-  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  return [
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
 }
 
 module.exports = {
-  REPO, BENCH, RESULTS, sleep, stamp, envNum, pinSelf, requireBuild, checkBuildFresh, Run, getJSON, assertPortFree, waitPort,
-  cpuTimes, cpuBusy, waitQuiet, procTicks, procMem, pickAc, median, f0, f1, f2, f3, mib, versions, table,
+  REPO,
+  BENCH,
+  RESULTS,
+  sleep,
+  stamp,
+  envNum,
+  pinSelf,
+  requireBuild,
+  checkBuildFresh,
+  Run,
+  getJSON,
+  assertPortFree,
+  waitPort,
+  cpuTimes,
+  cpuBusy,
+  waitQuiet,
+  procTicks,
+  procMem,
+  pickAc,
+  median,
+  f0,
+  f1,
+  f2,
+  f3,
+  mib,
+  versions,
+  table,
 };

@@ -25,7 +25,10 @@ function scanCount(buf) {
   return n;
 }
 
-let spans = 0, posts = 0, bytes = 0, badPosts = 0;
+let spans = 0,
+  posts = 0,
+  bytes = 0,
+  badPosts = 0;
 let byKind = {};
 
 const server = http.createServer((req, res) => {
@@ -40,8 +43,15 @@ const server = http.createServer((req, res) => {
         if (SCAN) {
           if (buf[0] !== 0x5b) throw new Error('not an array');
           spans += scanCount(buf);
-          if (delayMs > 0) setTimeout(() => { res.writeHead(202, { 'content-length': 0 }); res.end(); }, delayMs);
-          else { res.writeHead(202, { 'content-length': 0 }); res.end(); }
+          if (delayMs > 0)
+            setTimeout(() => {
+              res.writeHead(202, { 'content-length': 0 });
+              res.end();
+            }, delayMs);
+          else {
+            res.writeHead(202, { 'content-length': 0 });
+            res.end();
+          }
           return;
         }
         const arr = JSON.parse(buf.toString('utf8'));
@@ -51,8 +61,15 @@ const server = http.createServer((req, res) => {
           const k = arr[i].kind || 'NONE';
           byKind[k] = (byKind[k] || 0) + 1;
         }
-        if (delayMs > 0) setTimeout(() => { res.writeHead(202, { 'content-length': 0 }); res.end(); }, delayMs);
-        else { res.writeHead(202, { 'content-length': 0 }); res.end(); }
+        if (delayMs > 0)
+          setTimeout(() => {
+            res.writeHead(202, { 'content-length': 0 });
+            res.end();
+          }, delayMs);
+        else {
+          res.writeHead(202, { 'content-length': 0 });
+          res.end();
+        }
       } catch {
         badPosts++;
         res.writeHead(400, { 'content-length': 0 });
@@ -67,25 +84,36 @@ const server = http.createServer((req, res) => {
     return;
   }
   if (req.method === 'GET' && req.url === '/reset') {
-    spans = 0; posts = 0; bytes = 0; badPosts = 0; byKind = {};
-    res.writeHead(200); res.end('reset\n');
+    spans = 0;
+    posts = 0;
+    bytes = 0;
+    badPosts = 0;
+    byKind = {};
+    res.writeHead(200);
+    res.end('reset\n');
     return;
   }
   if (req.method === 'GET' && req.url.startsWith('/delay?ms=')) {
     delayMs = Number(req.url.slice('/delay?ms='.length)) || 0;
-    res.writeHead(200); res.end(`delay ${delayMs}\n`);
+    res.writeHead(200);
+    res.end(`delay ${delayMs}\n`);
     return;
   }
-  res.writeHead(404); res.end();
+  res.writeHead(404);
+  res.end();
 });
 server.keepAliveTimeout = 65000;
 server.headersTimeout = 66000;
 server.listen(PORT, '127.0.0.1', () => {
-  console.log(`sink listening on 127.0.0.1:${PORT} pid=${process.pid} delayMs=${delayMs} mode=${SCAN ? 'scan' : 'parse'}`);
+  console.log(
+    `sink listening on 127.0.0.1:${PORT} pid=${process.pid} delayMs=${delayMs} mode=${SCAN ? 'scan' : 'parse'}`,
+  );
 });
 
 function bye() {
-  console.log(`sink exit: spans=${spans} posts=${posts} bytes=${bytes} byKind=${JSON.stringify(byKind)} badPosts=${badPosts}`);
+  console.log(
+    `sink exit: spans=${spans} posts=${posts} bytes=${bytes} byKind=${JSON.stringify(byKind)} badPosts=${badPosts}`,
+  );
   process.exit(0);
 }
 process.on('SIGTERM', bye);

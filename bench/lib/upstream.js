@@ -21,8 +21,11 @@ const server = http.createServer((req, res) => {
     return;
   }
   if (req.url === '/__reset') {
-    requests = 0; withTraceparent = 0; connections = 0;
-    res.writeHead(200); res.end('reset\n');
+    requests = 0;
+    withTraceparent = 0;
+    connections = 0;
+    res.writeHead(200);
+    res.end('reset\n');
     return;
   }
   requests++;
@@ -32,7 +35,9 @@ const server = http.createServer((req, res) => {
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': BODY.length });
   res.end(BODY);
 });
-server.on('connection', () => { connections++; });
+server.on('connection', () => {
+  connections++;
+});
 server.keepAliveTimeout = 65000;
 server.headersTimeout = 66000;
 server.listen(PORT, '127.0.0.1', () => {

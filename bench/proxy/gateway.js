@@ -76,19 +76,26 @@ if (VARIANT === 'B') {
   const exp = { calls: 0, spansAttempted: 0, spansOk: 0, spansFailed: 0, errors: [] };
   const diagState = { droppedLogged: 0, warnings: 0, errors: 0, samples: [] };
   // Observe-only diag logger at WARN (BSP drops are reported there); nothing on the hot path.
-  api.diag.setLogger({
-    verbose() {}, debug() {}, info() {},
-    warn(msg, ...rest) {
-      diagState.warnings++;
-      const m = /Dropped (\d+) spans/.exec(String(msg));
-      if (m) diagState.droppedLogged += Number(m[1]);
-      else if (diagState.samples.length < 10) diagState.samples.push('WARN ' + String(msg) + ' ' + rest.map(String).join(' '));
+  api.diag.setLogger(
+    {
+      verbose() {},
+      debug() {},
+      info() {},
+      warn(msg, ...rest) {
+        diagState.warnings++;
+        const m = /Dropped (\d+) spans/.exec(String(msg));
+        if (m) diagState.droppedLogged += Number(m[1]);
+        else if (diagState.samples.length < 10)
+          diagState.samples.push('WARN ' + String(msg) + ' ' + rest.map(String).join(' '));
+      },
+      error(msg, ...rest) {
+        diagState.errors++;
+        if (diagState.samples.length < 10)
+          diagState.samples.push('ERROR ' + String(msg) + ' ' + rest.map(String).join(' '));
+      },
     },
-    error(msg, ...rest) {
-      diagState.errors++;
-      if (diagState.samples.length < 10) diagState.samples.push('ERROR ' + String(msg) + ' ' + rest.map(String).join(' '));
-    },
-  }, api.DiagLogLevel.WARN);
+    api.DiagLogLevel.WARN,
+  );
 
   const exporter = new ZipkinExporter({ url: SINK });
   const origExport = exporter.export.bind(exporter);
@@ -153,21 +160,31 @@ function onClose() {
     if (t !== undefined && t.sampled) sampled++;
   }
 }
-app.use((req, res, next) => { received++; res.on('close', onClose); next(); });
+app.use((req, res, next) => {
+  received++;
+  res.on('close', onClose);
+  next();
+});
 
 // Diagnostic (DIAG=hooks, bench:proxy variant H): A plus only the plugin's response hooks
 // (ServerResponse.prototype wrappers + one 'close' listener per response), no trace at all,
 // to separate their cost from the tracing work.
 if (process.env.DIAG === 'hooks') {
   const { hookResponse } = require(path.join(__dirname, '..', '..', 'build', 'src', 'integrations'));
-  app.use((req, res, next) => { hookResponse(res); next(); });
+  app.use((req, res, next) => {
+    hookResponse(res);
+    next();
+  });
 }
 
 // ---------------------------------------------------------------- P: our plugin
 if (VARIANT === 'P') {
   const built = (rel) => {
     const file = path.join(__dirname, '..', '..', 'build', 'src', rel);
-    if (!fs.existsSync(file + '.js') && !fs.existsSync(path.join(file, 'index.js'))) { console.error(`${file}.js missing: run npm run build`); process.exit(2); }
+    if (!fs.existsSync(file + '.js') && !fs.existsSync(path.join(file, 'index.js'))) {
+      console.error(`${file}.js missing: run npm run build`);
+      process.exit(2);
+    }
     return require(file);
   };
   const plugin_ = built('plugin');
@@ -179,10 +196,13 @@ if (VARIANT === 'P') {
   const sampleRatio = Number(process.env.SAMPLE_RATIO ?? 1);
   const queue = JSON.parse(process.env.QUEUE || '{"max_batch_size":200}');
   const reporting = process.env.REPORTING || 'auto';
-  const identity = process.env.ROUTE_IDENTITY === '0' ? null : {
-    route: { id: 'a7f1d0c2-5d3e-4a1b-9c77-0b5e2f1d9a01', name: 'bench-route' },
-    service: { id: '0c3d6c1e-7b9a-4f62-8e21-5a4d3c2b1f00', name: 'bench-upstream' },
-  };
+  const identity =
+    process.env.ROUTE_IDENTITY === '0'
+      ? null
+      : {
+          route: { id: 'a7f1d0c2-5d3e-4a1b-9c77-0b5e2f1d9a01', name: 'bench-route' },
+          service: { id: '0c3d6c1e-7b9a-4f62-8e21-5a4d3c2b1f00', name: 'bench-upstream' },
+        };
 
   // Kong's log lines are counted (a few samples kept); none reach stderr on the hot path.
   const logState = { debug: 0, info: 0, warn: 0, error: 0, samples: [] };
@@ -212,7 +232,9 @@ if (VARIANT === 'P') {
   const health = () => {
     const own = typeof plugin.health === 'function' ? plugin.health() : undefined;
     if (own !== undefined) return own;
-    return processor !== null && processor !== plugin && typeof processor.health === 'function' ? processor.health() : null;
+    return processor !== null && processor !== plugin && typeof processor.health === 'function'
+      ? processor.health()
+      : null;
   };
   console.log(`plugin reporting=${mode} sample_ratio=${sampleRatio} queue=${JSON.stringify(plugin.config.queue)}`);
 
@@ -221,7 +243,10 @@ if (VARIANT === 'P') {
   else app.use(zipkinMiddleware(plugin));
   proxyOpts.plugins = [zipkinProxyPlugin(plugin, identity)];
 
-  const peak = startPolling(() => { const q = health(); return q ? q.size : { entries: 0, bytes: 0 }; });
+  const peak = startPolling(() => {
+    const q = health();
+    return q ? q.size : { entries: 0, bytes: 0 };
+  });
   stop = async () => {
     const healthAtSigterm = health();
     const flushError = await withTimeout(plugin.shutdown());
@@ -255,7 +280,11 @@ function startPolling(read) {
 
 /** VmHWM (peak RSS) of this process, kB. */
 function peakRssKB() {
-  try { return Number(/^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]); } catch { return null; }
+  try {
+    return Number(/^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]);
+  } catch {
+    return null;
+  }
 }
 
 /** The processor that reports for `plugin` (health counters), if createZipkinPlugin made one. */
@@ -269,7 +298,9 @@ function findProcessor(plugin) {
 function withTimeout(promise) {
   return Promise.race([
     promise.then(() => null),
-    new Promise((resolve) => setTimeout(() => resolve(`shutdown timeout ${SHUTDOWN_TIMEOUT_MS} ms`), SHUTDOWN_TIMEOUT_MS).unref()),
+    new Promise((resolve) =>
+      setTimeout(() => resolve(`shutdown timeout ${SHUTDOWN_TIMEOUT_MS} ms`), SHUTDOWN_TIMEOUT_MS).unref(),
+    ),
   ]).catch((e) => String(e));
 }
 
@@ -278,7 +309,9 @@ app.use(createProxyMiddleware(proxyOpts));
 const server = http.createServer(app);
 if (startOnServer !== null) startOnServer(server);
 server.listen(PORT, '127.0.0.1', () => {
-  console.log(`gateway ${VARIANT} listening on 127.0.0.1:${PORT} pid=${process.pid} upstreamKeepAlive=${!!proxyOpts.agent}`);
+  console.log(
+    `gateway ${VARIANT} listening on 127.0.0.1:${PORT} pid=${process.pid} upstreamKeepAlive=${!!proxyOpts.agent}`,
+  );
 });
 server.keepAliveTimeout = 65000;
 server.headersTimeout = 66000;
@@ -295,7 +328,14 @@ async function onSignal() {
   const mem = process.memoryUsage();
   const base = {
     inFlightAtSigterm: received - closed,
-    inFlightWaitMs: Date.now() - tWait, variant: VARIANT, upstreamKeepAlive: !!proxyOpts.agent, received, served, rssAtSigterm: mem.rss, heapUsedAtSigterm: mem.heapUsed };
+    inFlightWaitMs: Date.now() - tWait,
+    variant: VARIANT,
+    upstreamKeepAlive: !!proxyOpts.agent,
+    received,
+    served,
+    rssAtSigterm: mem.rss,
+    heapUsedAtSigterm: mem.heapUsed,
+  };
   const t0 = Date.now();
   const extra = await stop();
   const stats = { ...base, ...extra, drainMs: Date.now() - t0, peakRssKBAtExit: peakRssKB() };

@@ -57,27 +57,43 @@ const VARIANTS = {
 /** One gateway run under load; shared with the slow-collector and profile benchmarks. */
 async function runGateway(run, { label, env, duration, warmup, connections, ports, nodeFlags = [] }) {
   const quietBefore = await h.waitQuiet();
-  if (!quietBefore.quiet) console.log(`${label}: machine not quiet after ${quietBefore.waitedS} s (${JSON.stringify(quietBefore.busyPct)}); running anyway`);
+  if (!quietBefore.quiet)
+    console.log(
+      `${label}: machine not quiet after ${quietBefore.waitedS} s (${JSON.stringify(quietBefore.busyPct)}); running anyway`,
+    );
   const probeMs = await run.cpuProbe();
   await h.getJSON(ports.sink, '/reset');
   await h.getJSON(ports.upstream, '/__reset');
   await h.assertPortFree(ports.gateway);
   const statsFile = path.join(run.logdir, `${label}.gateway-stats.json`);
-  const gw = run.startProc(`${label}.gateway`, run.gwCpu, [path.join(__dirname, 'gateway.js')], {
-    ...env,
-    GW_PORT: String(ports.gateway),
-    UPSTREAM: `http://127.0.0.1:${ports.upstream}`,
-    SINK: `http://127.0.0.1:${ports.sink}/api/v2/spans`,
-    STATS_FILE: statsFile,
-  }, nodeFlags);
+  const gw = run.startProc(
+    `${label}.gateway`,
+    run.gwCpu,
+    [path.join(__dirname, 'gateway.js')],
+    {
+      ...env,
+      GW_PORT: String(ports.gateway),
+      UPSTREAM: `http://127.0.0.1:${ports.upstream}`,
+      SINK: `http://127.0.0.1:${ports.sink}/api/v2/spans`,
+      STATS_FILE: statsFile,
+    },
+    nodeFlags,
+  );
   await h.waitPort(ports.gateway, 15000, gw);
   await h.sleep(300);
 
-  const warm = warmup > 0 ? await run.autocannon({ port: ports.gateway, duration: warmup, connections, label: `${label}.warmup` }) : null;
+  const warm =
+    warmup > 0
+      ? await run.autocannon({ port: ports.gateway, duration: warmup, connections, label: `${label}.warmup` })
+      : null;
 
-  const c0 = h.cpuTimes(), g0 = h.procTicks(gw.pid), t0 = Date.now();
+  const c0 = h.cpuTimes(),
+    g0 = h.procTicks(gw.pid),
+    t0 = Date.now();
   const main = await run.autocannon({ port: ports.gateway, duration, connections, label: `${label}.main` });
-  const c1 = h.cpuTimes(), g1 = h.procTicks(gw.pid), t1 = Date.now();
+  const c1 = h.cpuTimes(),
+    g1 = h.procTicks(gw.pid),
+    t1 = Date.now();
   const mem = h.procMem(gw.pid);
   const sinkAtLoadEnd = await h.getJSON(ports.sink, '/count');
 
@@ -86,19 +102,27 @@ async function runGateway(run, { label, env, duration, warmup, connections, port
   const exit = await gw.exitPromise;
   const drainWallMs = Date.now() - tStop;
   let gwStats = null;
-  try { gwStats = JSON.parse(fs.readFileSync(statsFile, 'utf8')); } catch { /* reported below */ }
+  try {
+    gwStats = JSON.parse(fs.readFileSync(statsFile, 'utf8'));
+  } catch {
+    /* reported below */
+  }
   if (!gwStats) throw new Error(`${label}: gateway wrote no stats (exit ${JSON.stringify(exit)}); see ${run.logdir}`);
   const sinkFinal = await h.getJSON(ports.sink, '/count');
   const upstream = await h.getJSON(ports.upstream, '/__stats');
 
   const rec = {
-    label, probeMs, quietBefore, gwCpuIndex: run.gwCpu, loadCpuIndex: run.loadCpu,
+    label,
+    probeMs,
+    quietBefore,
+    gwCpuIndex: run.gwCpu,
+    loadCpuIndex: run.loadCpu,
     env,
     autocannonCmd: main.cmd,
     main: h.pickAc(main.result, duration),
     warmup: warm ? h.pickAc(warm.result, warmup) : null,
     cpuBusyPct: h.cpuBusy(c0, c1),
-    gatewayCpuPct: +(100 * ((g1 - g0) / 100) / ((t1 - t0) / 1000)).toFixed(1),
+    gatewayCpuPct: +((100 * ((g1 - g0) / 100)) / ((t1 - t0) / 1000)).toFixed(1),
     gatewayMemAtLoadEnd: mem,
     gatewayExit: exit,
     drainWallMs,
@@ -120,11 +144,14 @@ async function runGateway(run, { label, env, duration, warmup, connections, port
       receivedAtLoadEnd: sinkAtLoadEnd.spans,
       receivedFinal: sinkFinal.spans,
       lost: expected - sinkFinal.spans,
-      lostPct: expected > 0 ? +(100 * (expected - sinkFinal.spans) / expected).toFixed(3) : 0,
+      lostPct: expected > 0 ? +((100 * (expected - sinkFinal.spans)) / expected).toFixed(3) : 0,
       // The gateway's own account of what it dropped: BSP drop count, or our queue's drop counters.
-      droppedByGateway: gwStats.droppedTotal !== undefined
-        ? gwStats.droppedTotal
-        : h_ ? Object.values(h_.dropped).reduce((a, b) => a + b, 0) : null,
+      droppedByGateway:
+        gwStats.droppedTotal !== undefined
+          ? gwStats.droppedTotal
+          : h_
+            ? Object.values(h_.dropped).reduce((a, b) => a + b, 0)
+            : null,
       queueHealth: h_ || null,
       byKind: sinkFinal.byKind,
     };
@@ -133,30 +160,54 @@ async function runGateway(run, { label, env, duration, warmup, connections, port
 }
 
 function line(rec) {
-  const s = rec.spans ? ` spans ${rec.spans.receivedFinal}/${rec.spans.expected} (lost ${rec.spans.lost}, gateway-dropped ${rec.spans.droppedByGateway})` : '';
-  return `${rec.label}: probe=${rec.probeMs}ms ${rec.main.reqPerSecAvg} req/s p50=${rec.main.latencyMs.p50}ms p99=${rec.main.latencyMs.p99}ms ` +
+  const s = rec.spans
+    ? ` spans ${rec.spans.receivedFinal}/${rec.spans.expected} (lost ${rec.spans.lost}, gateway-dropped ${rec.spans.droppedByGateway})`
+    : '';
+  return (
+    `${rec.label}: probe=${rec.probeMs}ms ${rec.main.reqPerSecAvg} req/s p50=${rec.main.latencyMs.p50}ms p99=${rec.main.latencyMs.p99}ms ` +
     `rss=${h.mib(rec.gatewayMemAtLoadEnd.rssKB)}MiB peak=${h.mib(rec.gatewayMemAtLoadEnd.hwmKB)}MiB gwCPU=${rec.gatewayCpuPct}% ` +
-    `gw cpu other=${h.f1(Math.max(0, rec.cpuBusyPct['cpu' + rec.gwCpuIndex] - rec.gatewayCpuPct))}% load cpu=${rec.cpuBusyPct['cpu' + rec.loadCpuIndex]}% non2xx=${rec.main.non2xx} err=${rec.main.errors}${s}`;
+    `gw cpu other=${h.f1(Math.max(0, rec.cpuBusyPct['cpu' + rec.gwCpuIndex] - rec.gatewayCpuPct))}% load cpu=${rec.cpuBusyPct['cpu' + rec.loadCpuIndex]}% non2xx=${rec.main.non2xx} err=${rec.main.errors}${s}`
+  );
 }
 
 async function startBackends(run, ports, sinkDelayMs) {
   await h.assertPortFree(ports.upstream);
   await h.assertPortFree(ports.sink);
-  const up = run.startProc('upstream', run.loadCpu, [path.join(h.BENCH, 'lib', 'upstream.js')], { UPSTREAM_PORT: String(ports.upstream) });
+  const up = run.startProc('upstream', run.loadCpu, [path.join(h.BENCH, 'lib', 'upstream.js')], {
+    UPSTREAM_PORT: String(ports.upstream),
+  });
   const sink = run.startProc('sink', run.loadCpu, [path.join(h.BENCH, 'lib', 'sink.js')], {
-    SINK_PORT: String(ports.sink), SINK_DELAY_MS: String(sinkDelayMs), SINK_MODE: process.env.SINK_MODE || 'parse',
+    SINK_PORT: String(ports.sink),
+    SINK_DELAY_MS: String(sinkDelayMs),
+    SINK_MODE: process.env.SINK_MODE || 'parse',
   });
   await h.waitPort(ports.upstream, 15000, up);
   await h.waitPort(ports.sink, 15000, sink);
   return async () => {
-    for (const c of [up, sink]) { try { process.kill(c.pid, 'SIGTERM'); } catch { /* gone */ } }
+    for (const c of [up, sink]) {
+      try {
+        process.kill(c.pid, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
+    }
     await Promise.all([up.exitPromise, sink.exitPromise]);
   };
 }
 
-const VERSION_NAMES = ['express', 'http-proxy-middleware', 'http-proxy', 'autocannon', '@opentelemetry/api',
-  '@opentelemetry/sdk-trace-base', '@opentelemetry/sdk-trace-node', '@opentelemetry/instrumentation',
-  '@opentelemetry/instrumentation-http', '@opentelemetry/exporter-zipkin', '@opentelemetry/resources'];
+const VERSION_NAMES = [
+  'express',
+  'http-proxy-middleware',
+  'http-proxy',
+  'autocannon',
+  '@opentelemetry/api',
+  '@opentelemetry/sdk-trace-base',
+  '@opentelemetry/sdk-trace-node',
+  '@opentelemetry/instrumentation',
+  '@opentelemetry/instrumentation-http',
+  '@opentelemetry/exporter-zipkin',
+  '@opentelemetry/resources',
+];
 
 async function main() {
   for (const v of ORDER) if (!VARIANTS[v]) throw new Error(`unknown variant ${v} (A, B, P1, P0, H)`);
@@ -164,10 +215,21 @@ async function main() {
   const run = new h.Run('proxy');
   const ports = { gateway: GW_PORT, upstream: UP_PORT, sink: SINK_PORT };
   const meta = {
-    bench: 'proxy', rounds: ROUNDS, durationS: DURATION, warmupS: WARMUP, connections: CONNS, order: ORDER,
+    bench: 'proxy',
+    rounds: ROUNDS,
+    durationS: DURATION,
+    warmupS: WARMUP,
+    connections: CONNS,
+    order: ORDER,
     variants: Object.fromEntries(ORDER.map((v) => [v, VARIANTS[v]])),
-    gatewayCpu: run.gwCpu, loadCpu: run.loadCpu, sinkMode: process.env.SINK_MODE || 'parse', node: process.version, startedAt: new Date().toISOString(),
-    loadavgAtStart: require('os').loadavg(), logdir: path.relative(h.REPO, run.logdir), versions: h.versions(VERSION_NAMES),
+    gatewayCpu: run.gwCpu,
+    loadCpu: run.loadCpu,
+    sinkMode: process.env.SINK_MODE || 'parse',
+    node: process.version,
+    startedAt: new Date().toISOString(),
+    loadavgAtStart: require('os').loadavg(),
+    logdir: path.relative(h.REPO, run.logdir),
+    versions: h.versions(VERSION_NAMES),
   };
   console.log(JSON.stringify(meta));
   const runs = [];
@@ -177,7 +239,13 @@ async function main() {
     for (let r = 1; r <= ROUNDS; r++) {
       for (const v of ORDER) {
         const rec = await runGateway(run, {
-          label: `r${r}-${v}`, env: VARIANTS[v], duration: DURATION, warmup: WARMUP, connections: CONNS, ports, nodeFlags: GW_NODE_FLAGS,
+          label: `r${r}-${v}`,
+          env: VARIANTS[v],
+          duration: DURATION,
+          warmup: WARMUP,
+          connections: CONNS,
+          ports,
+          nodeFlags: GW_NODE_FLAGS,
         });
         rec.variant = v;
         rec.round = r;
@@ -201,5 +269,8 @@ async function main() {
 module.exports = { runGateway, startBackends, line, VERSION_NAMES };
 
 if (require.main === module) {
-  main().catch((e) => { console.error(e); process.exit(1); });
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
 }

@@ -57,43 +57,92 @@ const DURATION = h.envNum('DURATION', 15);
 const WARMUP = h.envNum('WARMUP', 3);
 const CONNS = h.envNum('CONNS', 50);
 const ROUNDS = h.envNum('ROUNDS', 1);
-const ports = { gateway: h.envNum('GW_PORT', 8080), upstream: h.envNum('UPSTREAM_PORT', 9101), sink: h.envNum('SINK_PORT', 9411) };
+const ports = {
+  gateway: h.envNum('GW_PORT', 8080),
+  upstream: h.envNum('UPSTREAM_PORT', 9101),
+  sink: h.envNum('SINK_PORT', 9411),
+};
 
 function envOf(v) {
   if (v === 'B') return { VARIANT: 'B', POLL_MS: '100' };
   if (!QUEUES[v]) throw new Error(`unknown variant ${v}: B, R, P1 or a name from QUEUES`);
-  return { VARIANT: 'P', SAMPLE_RATIO: '1', QUEUE: JSON.stringify(QUEUES[v]), POLL_MS: '100', REPORTING: process.env.REPORTING || 'auto' };
+  return {
+    VARIANT: 'P',
+    SAMPLE_RATIO: '1',
+    QUEUE: JSON.stringify(QUEUES[v]),
+    POLL_MS: '100',
+    REPORTING: process.env.REPORTING || 'auto',
+  };
 }
 
 function summarize({ meta, runs }, file) {
   const out = [];
   out.push(`### bench:slow-collector — \`${path.relative(h.REPO, file)}\``);
   out.push('');
-  out.push(`${meta.connections} connections at saturation, ${meta.warmupS} s warm-up + ${meta.durationS} s measured per case, then a drain on SIGTERM; ` +
-    `node ${meta.node}; started ${meta.startedAt}; load average at start ${meta.loadavgAtStart.map((x) => x.toFixed(2)).join(' ')}.`);
+  out.push(
+    `${meta.connections} connections at saturation, ${meta.warmupS} s warm-up + ${meta.durationS} s measured per case, then a drain on SIGTERM; ` +
+      `node ${meta.node}; started ${meta.startedAt}; load average at start ${meta.loadavgAtStart.map((x) => x.toFixed(2)).join(' ')}.`,
+  );
   out.push('');
-  for (const [name, q] of Object.entries(meta.queues)) if (meta.order.includes(name)) out.push(`- ${name}: \`queue: ${JSON.stringify(q)}\``);
-  if (meta.order.includes('B')) out.push('- B: stock BatchSpanProcessor defaults (maxQueueSize 2048, maxExportBatchSize 512, scheduledDelayMillis 5000)');
+  for (const [name, q] of Object.entries(meta.queues))
+    if (meta.order.includes(name)) out.push(`- ${name}: \`queue: ${JSON.stringify(q)}\``);
+  if (meta.order.includes('B'))
+    out.push(
+      '- B: stock BatchSpanProcessor defaults (maxQueueSize 2048, maxExportBatchSize 512, scheduledDelayMillis 5000)',
+    );
   out.push('');
-  out.push(h.table(
-    ['collector delay ms', 'variant', 'req/s', 'spans produced', 'spans at sink', 'lost', 'lost %', 'dropped (gateway’s count)', 'queue peak entries (bytes)', 'peak RSS MiB', 'drain s', 'POSTs'],
-    runs.map((r) => {
-      const s = r.spans;
-      const q = r.gateway.queuePeak || {};
-      const dropped = r.gateway.healthFinal
-        ? Object.entries(r.gateway.healthFinal.dropped).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || '0'
-        : String(r.gateway.droppedTotal);
-      const hwm = Math.max(r.gatewayMemAtLoadEnd.hwmKB || 0, r.gateway.peakRssKBAtExit || 0);
-      return [r.delayMs, r.variant, h.f0(r.main.reqPerSecAvg), s.expected, s.receivedFinal, s.lost, h.f2(s.lostPct), dropped,
-        q.entries === undefined ? '–' : `${q.entries}${q.bytes !== undefined ? ` (${h.mib(q.bytes / 1024)} MiB)` : ''}`,
-        h.mib(hwm), (r.drainWallMs / 1000).toFixed(1), r.sinkFinal.posts];
-    }),
-  ));
+  out.push(
+    h.table(
+      [
+        'collector delay ms',
+        'variant',
+        'req/s',
+        'spans produced',
+        'spans at sink',
+        'lost',
+        'lost %',
+        'dropped (gateway’s count)',
+        'queue peak entries (bytes)',
+        'peak RSS MiB',
+        'drain s',
+        'POSTs',
+      ],
+      runs.map((r) => {
+        const s = r.spans;
+        const q = r.gateway.queuePeak || {};
+        const dropped = r.gateway.healthFinal
+          ? Object.entries(r.gateway.healthFinal.dropped)
+              .filter(([, n]) => n > 0)
+              .map(([k, n]) => `${k} ${n}`)
+              .join(', ') || '0'
+          : String(r.gateway.droppedTotal);
+        const hwm = Math.max(r.gatewayMemAtLoadEnd.hwmKB || 0, r.gateway.peakRssKBAtExit || 0);
+        return [
+          r.delayMs,
+          r.variant,
+          h.f0(r.main.reqPerSecAvg),
+          s.expected,
+          s.receivedFinal,
+          s.lost,
+          h.f2(s.lostPct),
+          dropped,
+          q.entries === undefined
+            ? '–'
+            : `${q.entries}${q.bytes !== undefined ? ` (${h.mib(q.bytes / 1024)} MiB)` : ''}`,
+          h.mib(hwm),
+          (r.drainWallMs / 1000).toFixed(1),
+          r.sinkFinal.posts,
+        ];
+      }),
+    ),
+  );
   out.push('');
   const ok = runs.filter((r) => r.variant === 'R' && r.delayMs <= 100);
   if (ok.length) {
     const lost = ok.reduce((a, r) => a + r.spans.lost, 0);
-    out.push(`Target: zero spans lost at saturation with a collector answering within 100 ms (R, the recommended setting) — ${lost === 0 ? 'met' : `**not met** (${lost} lost)`} over ${ok.length} case(s).`);
+    out.push(
+      `Target: zero spans lost at saturation with a collector answering within 100 ms (R, the recommended setting) — ${lost === 0 ? 'met' : `**not met** (${lost} lost)`} over ${ok.length} case(s).`,
+    );
   }
   return out.join('\n');
 }
@@ -102,9 +151,21 @@ async function main() {
   h.checkBuildFresh();
   const run = new h.Run('slow-collector');
   const meta = {
-    bench: 'slow-collector', delaysMs: DELAYS, order: ORDER, queues: QUEUES, rounds: ROUNDS, durationS: DURATION, warmupS: WARMUP, connections: CONNS,
-    gatewayCpu: run.gwCpu, loadCpu: run.loadCpu, node: process.version, startedAt: new Date().toISOString(), loadavgAtStart: require('os').loadavg(),
-    logdir: path.relative(h.REPO, run.logdir), versions: h.versions(VERSION_NAMES),
+    bench: 'slow-collector',
+    delaysMs: DELAYS,
+    order: ORDER,
+    queues: QUEUES,
+    rounds: ROUNDS,
+    durationS: DURATION,
+    warmupS: WARMUP,
+    connections: CONNS,
+    gatewayCpu: run.gwCpu,
+    loadCpu: run.loadCpu,
+    node: process.version,
+    startedAt: new Date().toISOString(),
+    loadavgAtStart: require('os').loadavg(),
+    logdir: path.relative(h.REPO, run.logdir),
+    versions: h.versions(VERSION_NAMES),
   };
   console.log(JSON.stringify(meta));
   for (const v of ORDER) envOf(v);
@@ -117,7 +178,12 @@ async function main() {
         await h.getJSON(ports.sink, `/delay?ms=${delay}`);
         for (const v of ORDER) {
           const rec = await runGateway(run, {
-            label: `r${r}-d${delay}-${v}`, env: envOf(v), duration: DURATION, warmup: WARMUP, connections: CONNS, ports,
+            label: `r${r}-d${delay}-${v}`,
+            env: envOf(v),
+            duration: DURATION,
+            warmup: WARMUP,
+            connections: CONNS,
+            ports,
           });
           Object.assign(rec, { variant: v, round: r, delayMs: delay });
           runs.push(rec);
@@ -144,6 +210,9 @@ if (require.main === module) {
     const file = path.resolve(process.argv[2]);
     console.log(summarize(JSON.parse(fs.readFileSync(file, 'utf8')), file));
   } else {
-    main().catch((e) => { console.error(e); process.exit(1); });
+    main().catch((e) => {
+      console.error(e);
+      process.exit(1);
+    });
   }
 }

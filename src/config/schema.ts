@@ -122,7 +122,8 @@ export function checkValue(spec: FieldSpec, value: unknown, path: string, issues
         const element: unknown = value[i];
         const itemPath = `${path}[${i}]`;
         // Kong marks array elements required: a null element is an error, never a default.
-        const r = element == null ? fail(issues, itemPath, REQUIRED) : checkValue(spec.elements, element, itemPath, issues);
+        const r =
+          element == null ? fail(issues, itemPath, REQUIRED) : checkValue(spec.elements, element, itemPath, issues);
         if (r === INVALID) ok = false;
         else out[i] = r;
       }
@@ -135,7 +136,12 @@ export function checkValue(spec: FieldSpec, value: unknown, path: string, issues
   }
 }
 
-export function checkRecord(spec: RecordSpec, input: Readonly<Record<string, unknown>>, path: string, issues: ConfigIssue[]): Result {
+export function checkRecord(
+  spec: RecordSpec,
+  input: Readonly<Record<string, unknown>>,
+  path: string,
+  issues: ConfigIssue[],
+): Result {
   const out: Record<string, unknown> = {};
   let ok = true;
   for (const [name, field] of spec.fields) {

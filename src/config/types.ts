@@ -20,7 +20,16 @@ export const HEADER_TYPES = ['preserve', 'ignore', ...INJECT_FORMATS] as const;
 export type HeaderType = (typeof HEADER_TYPES)[number];
 
 /** Kong's legacy extraction order, used when only `header_type` is configured (§1.3). */
-export const LEGACY_EXTRACT_ORDER: readonly ExtractFormat[] = ['b3', 'w3c', 'jaeger', 'ot', 'datadog', 'aws', 'gcp', 'instana'];
+export const LEGACY_EXTRACT_ORDER: readonly ExtractFormat[] = [
+  'b3',
+  'w3c',
+  'jaeger',
+  'ot',
+  'datadog',
+  'aws',
+  'gcp',
+  'instana',
+];
 
 export interface QueueConfig {
   max_batch_size: number;

@@ -87,12 +87,27 @@ function checkStaticTags(tags: readonly unknown[]): string | undefined {
   return undefined;
 }
 
-function record(fields: ReadonlyArray<readonly [string, FieldSpec]>, extra: Omit<RecordSpec, 'type' | 'fields'> = {}): RecordSpec {
+function record(
+  fields: ReadonlyArray<readonly [string, FieldSpec]>,
+  extra: Omit<RecordSpec, 'type' | 'fields'> = {},
+): RecordSpec {
   return { type: 'record', fields: new Map(fields), ...extra };
 }
 
 // Kong's one_of lists, in Kong's order, since the order shows in the error text.
-const HEADER_TYPE_VALUES = ['preserve', 'ignore', 'b3', 'b3-single', 'w3c', 'jaeger', 'ot', 'aws', 'datadog', 'gcp', 'instana'];
+const HEADER_TYPE_VALUES = [
+  'preserve',
+  'ignore',
+  'b3',
+  'b3-single',
+  'w3c',
+  'jaeger',
+  'ot',
+  'aws',
+  'datadog',
+  'gcp',
+  'instana',
+];
 const DEFAULT_HEADER_TYPE_VALUES = ['b3', 'b3-single', 'w3c', 'jaeger', 'ot', 'aws', 'datadog', 'gcp', 'instana'];
 // Kong builds these from a hash (`pairs`), so its order is LuaJIT's; this is the declaration order.
 const INJECT_VALUES = ['preserve', ...INJECT_FORMATS];

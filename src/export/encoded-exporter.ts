@@ -16,5 +16,9 @@ export interface PreEncodingSpanExporter<E = unknown> extends SpanExporter {
 
 export function isPreEncodingSpanExporter(exporter: SpanExporter): exporter is PreEncodingSpanExporter {
   const candidate = exporter as Partial<PreEncodingSpanExporter>;
-  return typeof candidate.encodeSpan === 'function' && typeof candidate.encodedSize === 'function' && typeof candidate.exportEncoded === 'function';
+  return (
+    typeof candidate.encodeSpan === 'function' &&
+    typeof candidate.encodedSize === 'function' &&
+    typeof candidate.exportEncoded === 'function'
+  );
 }

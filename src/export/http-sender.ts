@@ -76,12 +76,15 @@ const X509_VERIFY_CODES: Readonly<Record<string, number>> = {
 
 /** Kong's texts for transport errors; credentials never reach them. */
 function transportErrorText(err: NodeJS.ErrnoException | typeof TIMEOUT, secrets: readonly string[]): string {
-  if (err === TIMEOUT || err.code === 'ETIMEDOUT' || err.code === 'ESOCKETTIMEDOUT') return 'zipkin request failed: timeout';
+  if (err === TIMEOUT || err.code === 'ETIMEDOUT' || err.code === 'ESOCKETTIMEDOUT')
+    return 'zipkin request failed: timeout';
   if (err.code === 'ECONNREFUSED') return 'zipkin request failed: connection refused';
   if (err.code === 'ECONNRESET') {
     // Node's `read ECONNRESET` is a reset; `socket hang up` / `aborted` a close before or
     // during the response, which ngx_lua reports as `closed`.
-    return err.message === 'read ECONNRESET' ? 'zipkin request failed: connection reset by peer' : 'zipkin request failed: closed';
+    return err.message === 'read ECONNRESET'
+      ? 'zipkin request failed: connection reset by peer'
+      : 'zipkin request failed: closed';
   }
   if (err.code === 'ERR_TLS_CERT_ALTNAME_INVALID') return 'zipkin request failed: certificate host mismatch';
   const verifyCode = err.code === undefined ? undefined : X509_VERIFY_CODES[err.code];
@@ -165,7 +168,8 @@ export class HttpSender {
   }
 
   private async post(target: Target, body: string | Uint8Array): Promise<void> {
-    let payload: Buffer = typeof body === 'string' ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    let payload: Buffer =
+      typeof body === 'string' ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     const headers: http.OutgoingHttpHeaders = { ...target.headers, 'content-type': this.options.contentType };
     if (this.options.gzip === true) {
       payload = await gzip(payload);
@@ -184,7 +188,8 @@ export class HttpSender {
 
   private attempt(target: Target, headers: http.OutgoingHttpHeaders, payload: Buffer): Promise<void> {
     const { connectTimeout, sendTimeout, readTimeout } = this.options;
-    const total = connectTimeout > 0 && sendTimeout > 0 && readTimeout > 0 ? connectTimeout + sendTimeout + readTimeout : 0;
+    const total =
+      connectTimeout > 0 && sendTimeout > 0 && readTimeout > 0 ? connectTimeout + sendTimeout + readTimeout : 0;
     return new Promise<void>((resolve, reject) => {
       let settled = false;
       let timer: NodeJS.Timeout | undefined;
@@ -201,7 +206,8 @@ export class HttpSender {
         if (err === undefined) resolve();
         else reject(err);
       };
-      const fail = (err: NodeJS.ErrnoException | typeof TIMEOUT): void => finish(new ZipkinSendError(transportErrorText(err, target.secrets)));
+      const fail = (err: NodeJS.ErrnoException | typeof TIMEOUT): void =>
+        finish(new ZipkinSendError(transportErrorText(err, target.secrets)));
       // One timer re-armed per phase: connect, then send, then read (refreshed per chunk).
       const arm = (ms: number): void => {
         if (timer !== undefined) clearTimeout(timer);

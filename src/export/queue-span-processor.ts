@@ -75,11 +75,16 @@ function exportVia(exporter: SpanExporter, batch: ReadableSpan[]): Promise<void>
   return new Promise<void>((resolve, reject) => {
     // Resolved with an undefined error when the exporter gives none: Kong's "no error details".
     const run = (): void =>
-      untraced(() => exporter.export(batch, (result) => (result.code === ExportResultCode.SUCCESS ? resolve() : reject(result.error))));
+      untraced(() =>
+        exporter.export(batch, (result) =>
+          result.code === ExportResultCode.SUCCESS ? resolve() : reject(result.error),
+        ),
+      );
     const pending: Promise<void>[] = [];
     for (const span of batch) {
       const resource = span.resource;
-      if (resource.asyncAttributesPending === true && resource.waitForAsyncAttributes !== undefined) pending.push(resource.waitForAsyncAttributes());
+      if (resource.asyncAttributesPending === true && resource.waitForAsyncAttributes !== undefined)
+        pending.push(resource.waitForAsyncAttributes());
     }
     if (pending.length === 0) run();
     else Promise.all(pending).then(run, reject);
@@ -125,7 +130,9 @@ export class KongQueueSpanProcessor implements SpanProcessor {
     this.exportTimeout = Math.max(0, options.exportTimeoutMillis ?? DEFAULT_EXPORT_TIMEOUT_MS);
     const encoder = this.encoder;
     const handler: QueueHandler<unknown> =
-      encoder !== null ? (batch) => untraced(() => encoder.exportEncoded(batch)) : (batch) => exportVia(this.exporter, batch as ReadableSpan[]);
+      encoder !== null
+        ? (batch) => untraced(() => encoder.exportEncoded(batch))
+        : (batch) => exportVia(this.exporter, batch as ReadableSpan[]);
     this.queue = new KongQueue<unknown>({
       name: options.name,
       logTag: options.logTag ?? `zipkin plugin ${options.name}`,

@@ -143,7 +143,8 @@ export class KongQueue<T> {
     this.handler = options.handler;
     this.logger = options.logger;
     this.prefix = `[${options.logTag}] queue ${options.name}: `;
-    this.handlerTimeout = options.handlerTimeout !== undefined && options.handlerTimeout > 0 ? options.handlerTimeout : 0;
+    this.handlerTimeout =
+      options.handlerTimeout !== undefined && options.handlerTimeout > 0 ? options.handlerTimeout : 0;
   }
 
   /**
@@ -361,12 +362,16 @@ export class KongQueue<T> {
       } catch (err) {
         message = errorText(err);
       }
-      this.logger.warn(`${this.prefix}handler could not process entries: ${message ?? 'no error details returned by handler'}`);
+      this.logger.warn(
+        `${this.prefix}handler could not process entries: ${message ?? 'no error details returned by handler'}`,
+      );
       if (message === undefined) {
         this.logger.error(`${this.prefix}handler returned falsy value but no error information`);
       }
       if ((now() - start) / 1000 > cfg.max_retry_time) {
-        this.logger.error(`${this.prefix}could not send entries due to max_retry_time exceeded. ${count} queue entries were lost`);
+        this.logger.error(
+          `${this.prefix}could not send entries due to max_retry_time exceeded. ${count} queue entries were lost`,
+        );
         this.counters.dropped.retry_exhausted += count;
         return;
       }
@@ -412,7 +417,9 @@ export class KongQueue<T> {
   }
 
   private loseAtDeadline(count: number): void {
-    this.logger.error(`${this.prefix}could not send entries before the shutdown deadline. ${count} queue entries were lost`);
+    this.logger.error(
+      `${this.prefix}could not send entries before the shutdown deadline. ${count} queue entries were lost`,
+    );
     this.counters.dropped.shutdown += count;
   }
 

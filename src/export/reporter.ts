@@ -39,10 +39,20 @@ export function createZipkinReporter(config: ZipkinConfig, options: ZipkinReport
     readTimeout: config.read_timeout,
     logger,
   });
-  const name = options.instanceName ? `zipkin plugin ${options.pluginId} (${options.instanceName})` : `zipkin plugin ${options.pluginId}`;
+  const name = options.instanceName
+    ? `zipkin plugin ${options.pluginId} (${options.instanceName})`
+    : `zipkin plugin ${options.pluginId}`;
   const { connect_timeout: connect, send_timeout: send, read_timeout: read } = config;
   // A timeout of 0 leaves that phase unbounded (Kong passes 0 through), so the POST and
   // the queue's shutdown drain are unbounded too.
-  const exportTimeoutMillis = connect > 0 && send > 0 && read > 0 ? connect + send + read + EXPORT_TIMEOUT_MARGIN_MS : 0;
-  return new KongQueueSpanProcessor({ exporter, queue: config.queue, name: options.pluginId, logTag: name, logger, exportTimeoutMillis });
+  const exportTimeoutMillis =
+    connect > 0 && send > 0 && read > 0 ? connect + send + read + EXPORT_TIMEOUT_MARGIN_MS : 0;
+  return new KongQueueSpanProcessor({
+    exporter,
+    queue: config.queue,
+    name: options.pluginId,
+    logTag: name,
+    logger,
+    exportTimeoutMillis,
+  });
 }

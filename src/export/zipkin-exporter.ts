@@ -50,7 +50,10 @@ export class ZipkinExporter implements PreEncodingSpanExporter<ZipkinEncodedSpan
 
   constructor(options: ZipkinExporterOptions) {
     this.encoding = options.encoding ?? 'json';
-    this.spanOptions = { localServiceName: options.localServiceName ?? 'kong', defaultServiceName: options.defaultServiceName ?? null };
+    this.spanOptions = {
+      localServiceName: options.localServiceName ?? 'kong',
+      defaultServiceName: options.defaultServiceName ?? null,
+    };
     this.json = new ZipkinJsonEncoder(this.spanOptions);
     this.sends = options.httpEndpoint !== null;
     this.sender = new HttpSender({
@@ -76,7 +79,10 @@ export class ZipkinExporter implements PreEncodingSpanExporter<ZipkinEncodedSpan
   exportEncoded(batch: readonly ZipkinEncodedSpan[]): Promise<void> {
     if (this.isShutdown) return Promise.reject(new Error('zipkin exporter is shut down'));
     if (!this.sends) return Promise.resolve();
-    const body = this.encoding === 'json' ? zipkinJsonBody(batch as readonly string[]) : proto3ListBody(batch as readonly Uint8Array[]);
+    const body =
+      this.encoding === 'json'
+        ? zipkinJsonBody(batch as readonly string[])
+        : proto3ListBody(batch as readonly Uint8Array[]);
     return this.sender.send(body, batch.length);
   }
 
@@ -92,7 +98,8 @@ export class ZipkinExporter implements PreEncodingSpanExporter<ZipkinEncodedSpan
     }
     sending.then(
       () => resultCallback({ code: ExportResultCode.SUCCESS }),
-      (err: unknown) => resultCallback({ code: ExportResultCode.FAILED, error: err instanceof Error ? err : new Error(String(err)) }),
+      (err: unknown) =>
+        resultCallback({ code: ExportResultCode.FAILED, error: err instanceof Error ? err : new Error(String(err)) }),
     );
   }
 

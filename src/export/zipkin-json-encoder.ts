@@ -32,7 +32,13 @@ const NUL = /\0/;
 const CACHE_LIMIT = 256;
 
 /** What follows the span id, by OTel SpanKind: the Zipkin kind, if any, and the `name` key. */
-const AFTER_ID: readonly string[] = ['","name":', '","kind":"SERVER","name":', '","kind":"CLIENT","name":', '","kind":"PRODUCER","name":', '","kind":"CONSUMER","name":'];
+const AFTER_ID: readonly string[] = [
+  '","name":',
+  '","kind":"SERVER","name":',
+  '","kind":"CLIENT","name":',
+  '","kind":"PRODUCER","name":',
+  '","kind":"CONSUMER","name":',
+];
 
 /** Where an annotation is: the first after tags (closing them), the first with no tags, a later one. */
 const enum AnnotationAt {
@@ -41,7 +47,11 @@ const enum AnnotationAt {
   Next = 2,
 }
 
-const ANNOTATION_OPENERS: readonly string[] = ['},"annotations":[{"value":', ',"annotations":[{"value":', '},{"value":'];
+const ANNOTATION_OPENERS: readonly string[] = [
+  '},"annotations":[{"value":',
+  ',"annotations":[{"value":',
+  '},{"value":',
+];
 
 /** 0 … 999 and 000 … 999: integers below 1e6 from two lookups, 2–3× faster than formatting them. */
 const DIGITS: readonly string[] = Array.from({ length: 1000 }, (_, i) => String(i));
@@ -128,7 +138,10 @@ class AttributeNode {
   /** `,"tags":{"<key>":"` and `,"<key>":"` for a Tag. */
   private readonly firstHead: string;
   private readonly nextHead: string;
-  /** The last plain primitive value (arrays are not remembered: their contents can change), as first tag or not, and its pair. */
+  /**
+   * The last plain primitive value (arrays are not remembered: their contents can change),
+   * as first tag or not, and its pair.
+   */
   private value: AttributeValue | undefined = undefined;
   private first = false;
   private pair = '';
@@ -280,7 +293,12 @@ export class ZipkinJsonEncoder {
       const eventMicros = Math.floor(time[1] / 1e3);
       const at = i > 0 ? AnnotationAt.Next : first ? AnnotationAt.First : AnnotationAt.FirstAfterTags;
       if (!isSplittable(eventSeconds, eventMicros)) {
-        s += ANNOTATION_OPENERS[at] + this.quote(event.name) + ',"timestamp":' + hrTimeToMicros(time) + (i === last ? '}]}' : '');
+        s +=
+          ANNOTATION_OPENERS[at] +
+          this.quote(event.name) +
+          ',"timestamp":' +
+          hrTimeToMicros(time) +
+          (i === last ? '}]}' : '');
         continue;
       }
       s += this.annotationHead(event.name, at, eventSeconds);
@@ -368,14 +386,18 @@ export class ZipkinJsonEncoder {
       }
       if (reused !== null) reused = reused.flattenSection();
       tags += pair;
-      if (version >= 0 && current !== null && typeof value !== 'object') version = current.rememberSection(value, version, tags, ++this.sectionVersions);
+      if (version >= 0 && current !== null && typeof value !== 'object')
+        version = current.rememberSection(value, version, tags, ++this.sectionVersions);
       else version = -1;
     }
     if (reused !== null) reused.flattenSection();
     return tags;
   }
 
-  /** A new node for `key` after `previous` (which forgets the one it had), or the chain's first; null when no more chains are kept. */
+  /**
+   * A new node for `key` after `previous` (which forgets the one it had), or the chain's
+   * first; null when no more chains are kept.
+   */
   private attributeNode(previous: AttributeNode | null, key: string): AttributeNode | null {
     if (previous === null) {
       const chain = this.chains.get(key);
@@ -393,7 +415,8 @@ export class ZipkinJsonEncoder {
     const at = AFTER_ID[kind] === undefined ? 0 : kind;
     let heads = this.names.get(name);
     if (heads === undefined) {
-      if (this.names.size >= CACHE_LIMIT || NOT_PLAIN.test(name)) return AFTER_ID[at] + this.quote(name) + ',"timestamp":' + seconds;
+      if (this.names.size >= CACHE_LIMIT || NOT_PLAIN.test(name))
+        return AFTER_ID[at] + this.quote(name) + ',"timestamp":' + seconds;
       heads = [];
       this.names.set(name, heads);
     }
@@ -410,7 +433,8 @@ export class ZipkinJsonEncoder {
   private annotationHead(name: string, at: AnnotationAt, seconds: number): string {
     let heads = this.annotations.get(name);
     if (heads === undefined) {
-      if (this.annotations.size >= CACHE_LIMIT || NOT_PLAIN.test(name)) return ANNOTATION_OPENERS[at] + this.quote(name) + ',"timestamp":' + seconds;
+      if (this.annotations.size >= CACHE_LIMIT || NOT_PLAIN.test(name))
+        return ANNOTATION_OPENERS[at] + this.quote(name) + ',"timestamp":' + seconds;
       heads = [
         { seconds: NaN, text: '' },
         { seconds: NaN, text: '' },
@@ -444,7 +468,10 @@ export class ZipkinJsonEncoder {
     }
     if (ip !== undefined) {
       const ipPlain = !NOT_PLAIN.test(ip);
-      text += (serviceName !== undefined ? ',' : '') + (ip.includes(':') ? '"ipv6":' : '"ipv4":') + (ipPlain ? '"' + ip + '"' : JSON.stringify(ip));
+      text +=
+        (serviceName !== undefined ? ',' : '') +
+        (ip.includes(':') ? '"ipv6":' : '"ipv4":') +
+        (ipPlain ? '"' + ip + '"' : JSON.stringify(ip));
       plain &&= ipPlain;
     }
     if (port) text += serviceName !== undefined || ip !== undefined ? ',"port":' : '"port":';

@@ -210,7 +210,12 @@ export function ipv6Bytes(ip: string): number[] | undefined {
 }
 
 /** The last IP texts parsed, with their bytes (spans repeat the same few addresses; '' parses to none). */
-const lastIp = { v4: '', v4Bytes: undefined as number[] | undefined, v6: '', v6Bytes: undefined as number[] | undefined };
+const lastIp = {
+  v4: '',
+  v4Bytes: undefined as number[] | undefined,
+  v6: '',
+  v6Bytes: undefined as number[] | undefined,
+};
 
 function writeEndpoint(w: ProtoWriter, field: number, endpoint: ZipkinEndpoint): void {
   const at = w.begin(field);

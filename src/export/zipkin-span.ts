@@ -6,7 +6,14 @@
  */
 import { SpanKind, type AttributeValue, type Attributes, type HrTime } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { ATTR_PEER_ADDRESS, ATTR_PEER_PORT, ATTR_PEER_SERVICE, ATTR_TRACE_ID_BYTES, ENDPOINT_ATTRS, INTERNAL_ATTR_PREFIX } from '../trace/span-attributes';
+import {
+  ATTR_PEER_ADDRESS,
+  ATTR_PEER_PORT,
+  ATTR_PEER_SERVICE,
+  ATTR_TRACE_ID_BYTES,
+  ENDPOINT_ATTRS,
+  INTERNAL_ATTR_PREFIX,
+} from '../trace/span-attributes';
 import { isZeroHex } from '../propagation/hex';
 import { hrTimeToMicros } from '../trace/clock';
 
@@ -115,7 +122,10 @@ export function nonEmptyString(value: AttributeValue | undefined): string | unde
  * §2.7: present when the span has a port or a service name (its own `peer.service` or the
  * default); the IP is added only then, under `ipv6` if it contains `:`.
  */
-export function remoteEndpointOf(attributes: Attributes, defaultServiceName: string | null | undefined): ZipkinEndpoint | undefined {
+export function remoteEndpointOf(
+  attributes: Attributes,
+  defaultServiceName: string | null | undefined,
+): ZipkinEndpoint | undefined {
   const serviceName = nonEmptyString(attributes[ATTR_PEER_SERVICE]) ?? (defaultServiceName || undefined);
   const port = peerPort(attributes);
   if (port === undefined && serviceName === undefined) return undefined;

@@ -37,7 +37,9 @@ export class WeightedRoundRobin {
 
   constructor(targets: readonly { readonly host: string; readonly port: number; readonly weight: number }[]) {
     this.targets = Object.freeze(
-      targets.map((t) => Object.freeze({ host: t.host, port: t.port, weight: t.weight, name: formatHostPort(t.host, t.port) })),
+      targets.map((t) =>
+        Object.freeze({ host: t.host, port: t.port, weight: t.weight, name: formatHostPort(t.host, t.port) }),
+      ),
     );
     this.current = new Float64Array(targets.length);
     this.total = targets.reduce((sum, t) => sum + (t.weight > 0 ? t.weight : 0), 0);

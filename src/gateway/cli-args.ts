@@ -80,7 +80,9 @@ function usageErrorOf(err: unknown, command: string): UsageError {
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
       return new UsageError(`unexpected argument '${/'([^']*)'/.exec(message)?.[1] ?? ''}'`);
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      return new UsageError(message.includes('does not take an argument') ? `${option} takes no value` : `${option} needs a value`);
+      return new UsageError(
+        message.includes('does not take an argument') ? `${option} takes no value` : `${option} needs a value`,
+      );
     default:
       return new UsageError(message);
   }
@@ -111,10 +113,16 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
   const args = [...argv];
   if (args.includes('--help') || args.includes('-h')) return { kind: 'help' };
   if (args[0] === 'receive') {
-    const { values } = parsing(() => parseArgs({ args: args.slice(1), options: RECEIVE_OPTIONS, strict: true }), ' for receive');
+    const { values } = parsing(
+      () => parseArgs({ args: args.slice(1), options: RECEIVE_OPTIONS, strict: true }),
+      ' for receive',
+    );
     return {
       kind: 'receive',
-      listen: values.listen === undefined ? DEFAULT_RECEIVER_LISTEN : parseListenAddress('--listen', required('--listen', values.listen)),
+      listen:
+        values.listen === undefined
+          ? DEFAULT_RECEIVER_LISTEN
+          : parseListenAddress('--listen', required('--listen', values.listen)),
       json: values.json === true,
       tags: values.tags === true,
     };
@@ -124,7 +132,12 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
   return {
     kind: 'gateway',
     config: required('--config', values.config),
-    listen: values.listen === undefined ? DEFAULT_PROXY_LISTEN : parseListenAddress('--listen', required('--listen', values.listen)),
-    streamListen: (values['stream-listen'] ?? []).map((text) => parseListenAddress('--stream-listen', required('--stream-listen', text))),
+    listen:
+      values.listen === undefined
+        ? DEFAULT_PROXY_LISTEN
+        : parseListenAddress('--listen', required('--listen', values.listen)),
+    streamListen: (values['stream-listen'] ?? []).map((text) =>
+      parseListenAddress('--stream-listen', required('--stream-listen', text)),
+    ),
   };
 }

@@ -87,7 +87,11 @@ class Signals {
   }
 }
 
-async function runGateway(command: Extract<CliCommand, { kind: 'gateway' }>, io: CliIo, logger: Logger): Promise<number> {
+async function runGateway(
+  command: Extract<CliCommand, { kind: 'gateway' }>,
+  io: CliIo,
+  logger: Logger,
+): Promise<number> {
   let config: DeclarativeConfig;
   try {
     config = await loadDeclarativeConfigFile(command.config);
@@ -125,7 +129,11 @@ async function runGateway(command: Extract<CliCommand, { kind: 'gateway' }>, io:
   }
 }
 
-async function runReceiver(command: Extract<CliCommand, { kind: 'receive' }>, io: CliIo, logger: Logger): Promise<number> {
+async function runReceiver(
+  command: Extract<CliCommand, { kind: 'receive' }>,
+  io: CliIo,
+  logger: Logger,
+): Promise<number> {
   const signals = new Signals();
   try {
     let receiver;
@@ -139,7 +147,9 @@ async function runReceiver(command: Extract<CliCommand, { kind: 'receive' }>, io
         errOut: io.stderr,
       });
     } catch (err) {
-      logger.error(`could not listen on ${formatHost(command.listen.host)}:${command.listen.port}: ${(err as Error).message}`);
+      logger.error(
+        `could not listen on ${formatHost(command.listen.host)}:${command.listen.port}: ${(err as Error).message}`,
+      );
       return 1;
     }
     io.stdout.write(`receiver listening on ${receiver.url}\n`);

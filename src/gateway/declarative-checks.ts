@@ -25,7 +25,7 @@ export function isRecord(value: unknown): value is Rec {
 }
 
 export function quote(value: unknown): string {
-  return typeof value === 'string' ? `'${value}'` : JSON.stringify(value) ?? String(value);
+  return typeof value === 'string' ? `'${value}'` : (JSON.stringify(value) ?? String(value));
 }
 
 export class Checker {
@@ -101,7 +101,10 @@ export class Checker {
     if (value === null || value === BAD) return value;
     return NAME_RE.test(value)
       ? value
-      : this.fail(`${path}.${key}`, `invalid value '${value}': it must only contain alphanumeric and '., -, _, ~' characters`);
+      : this.fail(
+          `${path}.${key}`,
+          `invalid value '${value}': it must only contain alphanumeric and '., -, _, ~' characters`,
+        );
   }
 }
 
@@ -125,12 +128,14 @@ export class Registry<T> {
   add(check: Checker, slot: Slot<T>): void {
     if (slot.id !== null) {
       const other = this.byId.get(slot.id);
-      if (other !== undefined) check.fail(`${slot.entryPath}.id`, `duplicate id '${slot.id}' (also at ${other.entryPath})`);
+      if (other !== undefined)
+        check.fail(`${slot.entryPath}.id`, `duplicate id '${slot.id}' (also at ${other.entryPath})`);
       else this.byId.set(slot.id, slot);
     }
     if (slot.name !== null) {
       const other = this.byName.get(slot.name);
-      if (other !== undefined) check.fail(`${slot.entryPath}.name`, `duplicate name '${slot.name}' (also at ${other.entryPath})`);
+      if (other !== undefined)
+        check.fail(`${slot.entryPath}.name`, `duplicate name '${slot.name}' (also at ${other.entryPath})`);
       else this.byName.set(slot.name, slot);
     }
   }

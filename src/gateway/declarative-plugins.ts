@@ -18,12 +18,28 @@ import {
 } from './model';
 import { LoadState } from './declarative-state';
 
-const PLUGIN_KEYS = ['id', 'name', 'instance_name', 'enabled', 'protocols', 'config', 'service', 'route', 'tags'] as const;
+const PLUGIN_KEYS = [
+  'id',
+  'name',
+  'instance_name',
+  'enabled',
+  'protocols',
+  'config',
+  'service',
+  'route',
+  'tags',
+] as const;
 const PLUGIN_KONG_ONLY = ['consumer', 'consumer_group', 'ordering', 'created_at', 'updated_at'];
 const SUPPORTED_PLUGINS = ['zipkin'];
 
 /** A plugin; `service` / `route` is the entity it is nested under (both null at top level). */
-export function readPlugin(state: LoadState, rec: Rec, path: string, parentService: Slot<GatewayService> | null, parentRoute: Slot<GatewayRoute> | null): void {
+export function readPlugin(
+  state: LoadState,
+  rec: Rec,
+  path: string,
+  parentService: Slot<GatewayService> | null,
+  parentRoute: Slot<GatewayRoute> | null,
+): void {
   const plugin = buildPlugin(state, rec, path, parentService, parentRoute);
   if (plugin === BAD) return;
   const check = state.check;
@@ -93,7 +109,8 @@ function buildPlugin(
       }
     }
   } else {
-    if (rec.service !== undefined && rec.service !== null) service = state.services.resolve(check, rec.service, `${path}.service`);
+    if (rec.service !== undefined && rec.service !== null)
+      service = state.services.resolve(check, rec.service, `${path}.service`);
     if (rec.route !== undefined && rec.route !== null) route = state.routes.resolve(check, rec.route, `${path}.route`);
   }
 
@@ -103,7 +120,13 @@ function buildPlugin(
   if ((service !== null && service.value === null) || (route !== null && route.value === null)) return BAD;
 
   const scope: PluginScope =
-    route !== null && service !== null ? 'route+service' : route !== null ? 'route' : service !== null ? 'service' : 'global';
+    route !== null && service !== null
+      ? 'route+service'
+      : route !== null
+        ? 'route'
+        : service !== null
+          ? 'service'
+          : 'global';
   return Object.freeze({
     id,
     name: 'zipkin' as const,

@@ -15,12 +15,32 @@ import { each, LoadState } from './declarative-state';
 import { readPlugin } from './declarative-plugins';
 
 const ROUTE_KEYS = [
-  'id', 'name', 'service', 'protocols', 'methods', 'hosts', 'paths', 'regex_priority',
-  'strip_path', 'preserve_host', 'destinations', 'plugins', 'tags',
+  'id',
+  'name',
+  'service',
+  'protocols',
+  'methods',
+  'hosts',
+  'paths',
+  'regex_priority',
+  'strip_path',
+  'preserve_host',
+  'destinations',
+  'plugins',
+  'tags',
 ] as const;
 const ROUTE_KONG_ONLY = [
-  'headers', 'snis', 'sources', 'https_redirect_status_code', 'path_handling', 'request_buffering',
-  'response_buffering', 'expression', 'priority', 'created_at', 'updated_at',
+  'headers',
+  'snis',
+  'sources',
+  'https_redirect_status_code',
+  'path_handling',
+  'request_buffering',
+  'response_buffering',
+  'expression',
+  'priority',
+  'created_at',
+  'updated_at',
 ];
 const DESTINATION_KEYS = ['ip', 'port'] as const;
 const HTTP_ROUTE_PROTOCOLS: readonly RouteProtocol[] = Object.freeze(['http', 'https']);
@@ -45,7 +65,13 @@ export function readRoute(state: LoadState, rec: Rec, path: string, parent: Slot
   each(state, rec, 'plugins', (p, pPath) => readPlugin(state, p, pPath, null, slot), path);
 }
 
-function buildRoute(state: LoadState, rec: Rec, path: string, parent: Slot<GatewayService> | null, slot: Slot<GatewayRoute>): void {
+function buildRoute(
+  state: LoadState,
+  rec: Rec,
+  path: string,
+  parent: Slot<GatewayService> | null,
+  slot: Slot<GatewayRoute>,
+): void {
   const check = state.check;
   let serviceSlot: Slot<GatewayService> | Bad;
   if (parent !== null) {
@@ -98,11 +124,19 @@ function buildRoute(state: LoadState, rec: Rec, path: string, parent: Slot<Gatew
       check.fail(path, `must set one of 'methods', 'hosts', 'paths' when 'protocols' is 'http' or 'https'`);
     }
   } else if (subsystem === 'stream') {
-    for (const [key, value] of [['methods', methods], ['hosts', hosts], ['paths', paths]] as const) {
-      if (value !== null && value !== BAD) check.fail(`${path}.${key}`, `can only be set when 'protocols' is 'http' or 'https'`);
+    for (const [key, value] of [
+      ['methods', methods],
+      ['hosts', hosts],
+      ['paths', paths],
+    ] as const) {
+      if (value !== null && value !== BAD)
+        check.fail(`${path}.${key}`, `can only be set when 'protocols' is 'http' or 'https'`);
     }
     if (destinations === null) {
-      check.fail(path, `must set 'destinations' when 'protocols' is 'tcp' or 'tls' (sources and snis are not supported)`);
+      check.fail(
+        path,
+        `must set 'destinations' when 'protocols' is 'tcp' or 'tls' (sources and snis are not supported)`,
+      );
     }
   }
 
@@ -121,9 +155,18 @@ function buildRoute(state: LoadState, rec: Rec, path: string, parent: Slot<Gatew
 
   const nameOk = slot.name !== null || rec.name === undefined || rec.name === null;
   if (
-    slot.id === null || !nameOk || service === null ||
-    protocols === BAD || subsystem === BAD || methods === BAD || hosts === BAD || paths === BAD ||
-    regexPriority === BAD || stripPath === BAD || preserveHost === BAD || destinations === BAD
+    slot.id === null ||
+    !nameOk ||
+    service === null ||
+    protocols === BAD ||
+    subsystem === BAD ||
+    methods === BAD ||
+    hosts === BAD ||
+    paths === BAD ||
+    regexPriority === BAD ||
+    stripPath === BAD ||
+    preserveHost === BAD ||
+    destinations === BAD
   ) {
     return;
   }
@@ -161,7 +204,8 @@ function readDestinations(state: LoadState, rec: Rec, path: string): readonly Ga
     const before = check.issues.length;
     check.keys(item, dPath, DESTINATION_KEYS, []);
     let ip = check.string(item, 'ip', dPath);
-    if (typeof ip === 'string' && parseIpOrCidr(ip) === null) ip = check.fail(`${dPath}.ip`, `invalid ip or cidr range: '${ip}'`);
+    if (typeof ip === 'string' && parseIpOrCidr(ip) === null)
+      ip = check.fail(`${dPath}.ip`, `invalid ip or cidr range: '${ip}'`);
     const port = item.port === undefined || item.port === null ? null : check.integer(item, 'port', dPath, 0, 0, 65535);
     if (ip === null && port === null) check.fail(dPath, `at least one of these fields must be non-empty: 'ip', 'port'`);
     if (check.issues.length !== before || ip === BAD || port === BAD) {

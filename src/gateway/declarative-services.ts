@@ -11,11 +11,29 @@ import { readRoute } from './declarative-routes';
 import { readPlugin } from './declarative-plugins';
 
 const SERVICE_KEYS = [
-  'id', 'name', 'url', 'protocol', 'host', 'port', 'path', 'retries',
-  'connect_timeout', 'write_timeout', 'read_timeout', 'routes', 'plugins', 'tags',
+  'id',
+  'name',
+  'url',
+  'protocol',
+  'host',
+  'port',
+  'path',
+  'retries',
+  'connect_timeout',
+  'write_timeout',
+  'read_timeout',
+  'routes',
+  'plugins',
+  'tags',
 ] as const;
 const SERVICE_KONG_ONLY = [
-  'enabled', 'client_certificate', 'tls_verify', 'tls_verify_depth', 'ca_certificates', 'created_at', 'updated_at',
+  'enabled',
+  'client_certificate',
+  'tls_verify',
+  'tls_verify_depth',
+  'ca_certificates',
+  'created_at',
+  'updated_at',
 ];
 const DEFAULT_TIMEOUT = 60000;
 const DEFAULT_RETRIES = 5;
@@ -42,8 +60,13 @@ export function readService(state: LoadState, rec: Rec, path: string): void {
   const readTimeout = check.integer(rec, 'read_timeout', path, DEFAULT_TIMEOUT, 1, TIMEOUT_MAX);
 
   if (
-    id !== BAD && name !== BAD && target !== BAD &&
-    retries !== BAD && connectTimeout !== BAD && writeTimeout !== BAD && readTimeout !== BAD
+    id !== BAD &&
+    name !== BAD &&
+    target !== BAD &&
+    retries !== BAD &&
+    connectTimeout !== BAD &&
+    writeTimeout !== BAD &&
+    readTimeout !== BAD
   ) {
     const upstream = state.upstreams.byNameOnly(target.host);
     slot.value = Object.freeze({
@@ -85,7 +108,10 @@ function readServiceTarget(
     if (m === null) return check.fail(`${path}.url`, `invalid url '${url}' (expected protocol://host[:port][/path])`);
     const protocol = m[1].toLowerCase();
     if (!(SERVICE_PROTOCOLS as readonly string[]).includes(protocol)) {
-      return check.fail(`${path}.url`, `protocol '${protocol}' is not supported (supported: ${SERVICE_PROTOCOLS.join(', ')})`);
+      return check.fail(
+        `${path}.url`,
+        `protocol '${protocol}' is not supported (supported: ${SERVICE_PROTOCOLS.join(', ')})`,
+      );
     }
     const host = unbracket(m[2]);
     if (host === '' || !isHostOrIp(host)) return check.fail(`${path}.url`, `invalid hostname in url '${url}'`);

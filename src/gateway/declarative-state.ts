@@ -21,7 +21,13 @@ export class LoadState {
 }
 
 /** Runs `fn` on each record of an array field; reports non-records. */
-export function each(state: LoadState, parent: Rec, key: string, fn: (rec: Rec, path: string) => void, parentPath = ''): void {
+export function each(
+  state: LoadState,
+  parent: Rec,
+  key: string,
+  fn: (rec: Rec, path: string) => void,
+  parentPath = '',
+): void {
   const value = parent[key];
   const path = parentPath === '' ? key : `${parentPath}.${key}`;
   if (value === undefined || value === null) return;

@@ -9,9 +9,21 @@ import { each, LoadState } from './declarative-state';
 
 const UPSTREAM_KEYS = ['id', 'name', 'algorithm', 'slots', 'targets', 'tags'] as const;
 const UPSTREAM_KONG_ONLY = [
-  'hash_on', 'hash_fallback', 'hash_on_header', 'hash_fallback_header', 'hash_on_cookie', 'hash_on_cookie_path',
-  'hash_on_query_arg', 'hash_fallback_query_arg', 'hash_on_uri_capture', 'hash_fallback_uri_capture',
-  'healthchecks', 'host_header', 'client_certificate', 'use_srv_name', 'created_at',
+  'hash_on',
+  'hash_fallback',
+  'hash_on_header',
+  'hash_fallback_header',
+  'hash_on_cookie',
+  'hash_on_cookie_path',
+  'hash_on_query_arg',
+  'hash_fallback_query_arg',
+  'hash_on_uri_capture',
+  'hash_fallback_uri_capture',
+  'healthchecks',
+  'host_header',
+  'client_certificate',
+  'use_srv_name',
+  'created_at',
 ];
 const TARGET_KEYS = ['id', 'target', 'weight', 'tags'] as const;
 const TARGET_KONG_ONLY = ['upstream', 'failover', 'created_at', 'updated_at'];
@@ -51,7 +63,8 @@ export function readUpstream(state: LoadState, rec: Rec, path: string): void {
   const targets: GatewayTarget[] = [];
   const seen = new Map<string, string>();
   let targetsOk = true;
-  each(state, 
+  each(
+    state,
     rec,
     'targets',
     (t, tPath) => {

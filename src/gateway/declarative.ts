@@ -60,7 +60,10 @@ function load(input: unknown): DeclarativeConfig {
 
 function checkFormatVersion(state: LoadState, value: unknown): void {
   if (value === undefined || value === null) {
-    state.check.fail('_format_version', 'required field missing (this gateway reads decK files with _format_version: "3.0")');
+    state.check.fail(
+      '_format_version',
+      'required field missing (this gateway reads decK files with _format_version: "3.0")',
+    );
   } else if (typeof value !== 'string') {
     state.check.fail('_format_version', `expected a string: write "3.0" (quoted in YAML), got ${quote(value)}`);
   } else if (value !== '3.0') {

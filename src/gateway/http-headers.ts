@@ -40,7 +40,14 @@ const REQUEST_SKIP = new Set([
 ]);
 
 /** Response headers never copied downstream. */
-const RESPONSE_SKIP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'trailer']);
+const RESPONSE_SKIP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'trailer',
+]);
 
 /** `Connection` values Kong leaves alone (no header names listed). */
 const PLAIN_CONNECTION = new Set(['keep-alive', 'close', 'upgrade']);
@@ -85,7 +92,8 @@ export function upstreamRequestHeaders(req: IncomingMessage): OutgoingHttpHeader
     if (value !== undefined) out[name] = value;
   }
   // The body is streamed as it arrives: keep its framing.
-  if (incoming['transfer-encoding'] !== undefined && incoming['content-length'] === undefined) out['transfer-encoding'] = 'chunked';
+  if (incoming['transfer-encoding'] !== undefined && incoming['content-length'] === undefined)
+    out['transfer-encoding'] = 'chunked';
   const te = incoming.te;
   if (typeof te === 'string' && wantsTrailers(te)) out.te = 'trailers';
   out.connection = 'keep-alive';

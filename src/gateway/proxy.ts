@@ -96,7 +96,12 @@ export class GatewayHttpProxy {
     this.plugins = options.plugins;
     this.logger = options.logger;
     this.replayLimit = options.replayLimit ?? DEFAULT_REPLAY_LIMIT;
-    const agentOptions = { keepAlive: true, maxFreeSockets: UPSTREAM_POOL, timeout: UPSTREAM_IDLE_MS, scheduling: 'lifo' as const };
+    const agentOptions = {
+      keepAlive: true,
+      maxFreeSockets: UPSTREAM_POOL,
+      timeout: UPSTREAM_IDLE_MS,
+      scheduling: 'lifo' as const,
+    };
     this.httpAgent = new http.Agent(agentOptions);
     // Kong does not verify upstream certificates unless the service says so (`tls_verify`).
     this.httpsAgent = new https.Agent({ ...agentOptions, rejectUnauthorized: false });
@@ -222,7 +227,12 @@ class Exchange {
     this.connected = false;
     this.reused = false;
     this.timedOut = false;
-    if (trace !== undefined) trace.balancerTry({ hostname: target.host, port: target.port, ip: isIP(target.host) !== 0 ? target.host : undefined });
+    if (trace !== undefined)
+      trace.balancerTry({
+        hostname: target.host,
+        port: target.port,
+        ip: isIP(target.host) !== 0 ? target.host : undefined,
+      });
     const host = match.upstreamHost ?? upstreamHostHeader(target, this.secure ? 'https' : 'http');
     headers.host = host;
     const options: https.RequestOptions = {

@@ -181,7 +181,13 @@ function hostMatches(matchers: readonly HostMatcher[], host: string, port: numbe
   for (let i = 0; i < matchers.length; i++) {
     const m = matchers[i];
     if (m.port !== -1 && m.port !== port) continue;
-    if (m.kind === HOST_EXACT ? host === m.value : m.kind === HOST_SUFFIX ? host.endsWith(m.value) : host.startsWith(m.value)) {
+    if (
+      m.kind === HOST_EXACT
+        ? host === m.value
+        : m.kind === HOST_SUFFIX
+          ? host.endsWith(m.value)
+          : host.startsWith(m.value)
+    ) {
       return true;
     }
   }
@@ -228,7 +234,14 @@ export class GatewayRouter {
       }
       const regexes = route.paths.filter((p) => p.startsWith('~')).map((p) => new RegExp('^' + p.slice(1)));
       if (regexes.length > 0) {
-        http.push({ ...base, prefixes: null, regexes, regexPriority: route.regex_priority, prefixLength: 0, order: index });
+        http.push({
+          ...base,
+          prefixes: null,
+          regexes,
+          regexPriority: route.regex_priority,
+          prefixLength: 0,
+          order: index,
+        });
       }
       const byLength = new Map<number, string[]>();
       for (const p of route.paths) {

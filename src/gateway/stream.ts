@@ -97,7 +97,13 @@ export class GatewayStreamProxy {
     return identity;
   }
 
-  private attempt(client: Socket, service: GatewayService, tries: UpstreamTries, first: BalancerTarget, trace: RequestTrace | undefined): void {
+  private attempt(
+    client: Socket,
+    service: GatewayService,
+    tries: UpstreamTries,
+    first: BalancerTarget,
+    trace: RequestTrace | undefined,
+  ): void {
     connectUpstream(client, trace, first, () => tries.next(), {
       connectTimeout: service.connect_timeout,
       idleTimeout: Math.max(service.read_timeout, service.write_timeout),
@@ -106,7 +112,9 @@ export class GatewayStreamProxy {
           `${describeFailure(err, 'while connecting to upstream', timedOut)}, client: ${client.remoteAddress ?? ''}, server: ${client.localAddress ?? ''}:${client.localPort ?? ''}, upstream: "${target.name}"`,
         ),
       onIdleTimeout: (target) =>
-        this.logger.error(`upstream timed out (110: Connection timed out) while proxying upstream, client: ${client.remoteAddress ?? ''}, upstream: "${target.name}"`),
+        this.logger.error(
+          `upstream timed out (110: Connection timed out) while proxying upstream, client: ${client.remoteAddress ?? ''}, upstream: "${target.name}"`,
+        ),
       onExhausted: closeClient,
     });
   }

@@ -34,9 +34,11 @@ export interface UpstreamFailure {
 export function describeFailure(err: UpstreamFailure, stage: UpstreamStage, timedOut: boolean): string {
   if (timedOut) return `upstream timed out (110: Connection timed out) ${stage}`;
   const errno = err.code !== undefined ? ERRNO[err.code] : undefined;
-  if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return `upstream host could not be resolved (${err.message}) ${stage}`;
+  if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN')
+    return `upstream host could not be resolved (${err.message}) ${stage}`;
   const detail = errno ?? (err.code !== undefined ? `${err.code}: ${err.message}` : err.message);
   if (stage === 'while connecting to upstream') return `connect() failed (${detail}) ${stage}`;
-  if (err.code === 'ECONNRESET' || err.message === 'socket hang up') return `upstream prematurely closed connection ${stage}`;
+  if (err.code === 'ECONNRESET' || err.message === 'socket hang up')
+    return `upstream prematurely closed connection ${stage}`;
   return `recv() failed (${detail}) ${stage}`;
 }

@@ -61,7 +61,11 @@ export interface ZipkinRouteOptions {
  * service name of the proxy and balancer spans). A route-scoped plugin takes the request
  * over from a global one, as Kong's plugin precedence does.
  */
-export function zipkinRoute(plugin: ZipkinPlugin, identity?: RouteIdentity | null, options: ZipkinRouteOptions = {}): Middleware {
+export function zipkinRoute(
+  plugin: ZipkinPlugin,
+  identity?: RouteIdentity | null,
+  options: ZipkinRouteOptions = {},
+): Middleware {
   const suppress = options.suppressInstrumentation !== false;
   return function zipkinAccess(req, res, next) {
     try {

@@ -34,7 +34,8 @@ export function traceHttp(plugin: ZipkinPlugin, req: IncomingMessage, res: Serve
     hookResponse(res);
     return trace;
   }
-  if (existing.runtime === plugin.runtime || existing.accessed || existing.headerFilterUs !== 0 || existing.logged) return existing;
+  if (existing.runtime === plugin.runtime || existing.accessed || existing.headerFilterUs !== 0 || existing.logged)
+    return existing;
   // Take-over: the response hooks find the request's current trace, nothing to re-hook.
   return plugin.startHttp(req, existing.startUs);
 }

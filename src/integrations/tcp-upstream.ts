@@ -43,7 +43,11 @@ export function connectUpstream<T extends TcpTarget>(
   const attempt = (target: T): void => {
     if (client.destroyed) return;
     if (trace !== undefined) {
-      trace.balancerTry({ hostname: target.host, port: target.port, ip: isIP(target.host) !== 0 ? target.host : undefined });
+      trace.balancerTry({
+        hostname: target.host,
+        port: target.port,
+        ip: isIP(target.host) !== 0 ? target.host : undefined,
+      });
     }
     const upstream = connect({ host: target.host, port: target.port, allowHalfOpen: true });
     if (trace !== undefined) trackUpstreamSocket(trace, upstream);

@@ -94,7 +94,8 @@ function readSingle(value: string, log: Logger): B3Fields {
 
 /** Warns about an id header of the wrong length or with a non-hex character. */
 function invalidId(value: string | undefined, len1: number, len2: number, name: string, log: Logger): boolean {
-  if (value === undefined || ((value.length === len1 || value.length === len2) && !NON_HEX_RE.test(value))) return false;
+  if (value === undefined || ((value.length === len1 || value.length === len2) && !NON_HEX_RE.test(value)))
+    return false;
   log.warn(name + ' header invalid; ignoring.');
   return true;
 }
@@ -110,7 +111,13 @@ function readMulti(headers: RequestHeaders, log: Logger): B3Fields | undefined {
   const traceId = firstHeader(headers['x-b3-traceid']);
   const spanId = firstHeader(headers['x-b3-spanid']);
   const parentId = firstHeader(headers['x-b3-parentspanid']);
-  if (sampled === undefined && flags === undefined && traceId === undefined && spanId === undefined && parentId === undefined) {
+  if (
+    sampled === undefined &&
+    flags === undefined &&
+    traceId === undefined &&
+    spanId === undefined &&
+    parentId === undefined
+  ) {
     return undefined;
   }
 

@@ -60,7 +60,11 @@ export function limitBaggage(baggage: Readonly<Record<string, string>>, log: Log
 }
 
 /** One `<prefix><key>: <escaped value>` header per item. */
-export function writeBaggage(baggage: Readonly<Record<string, string>> | undefined, prefix: string, headers: HeaderWriter): void {
+export function writeBaggage(
+  baggage: Readonly<Record<string, string>> | undefined,
+  prefix: string,
+  headers: HeaderWriter,
+): void {
   if (baggage === undefined) return;
   for (const key in baggage) {
     const value = baggage[key];

@@ -3,7 +3,15 @@
  * the low 64 bits of the trace id are injected (no `_dd.p.tid`, as in Kong).
  */
 import type { Logger } from '../logger';
-import type { FormatExtractor, FormatInjector, HeaderValue, HeaderWriter, InjectContext, RequestHeaders, TraceContext } from './context';
+import type {
+  FormatExtractor,
+  FormatInjector,
+  HeaderValue,
+  HeaderWriter,
+  InjectContext,
+  RequestHeaders,
+  TraceContext,
+} from './context';
 import { firstHeader } from './context';
 import { decimalToHex, hexToDecimal, isZeroHex } from './hex';
 
@@ -69,7 +77,11 @@ export const datadogExtractor: FormatExtractor = {
     }
 
     const traceDigits = readDecimal(headers['x-datadog-trace-id'], 'x-datadog-trace-id header invalid; ignoring.', log);
-    let parentDigits = readDecimal(headers['x-datadog-parent-id'], 'x-datadog-parent-id header invalid; ignoring.', log);
+    let parentDigits = readDecimal(
+      headers['x-datadog-parent-id'],
+      'x-datadog-parent-id header invalid; ignoring.',
+      log,
+    );
     // Kong drops the parent when the trace id text is missing or invalid, before converting:
     // a trace id of `0` (nil after conversion) keeps its parent.
     if (traceDigits === undefined) parentDigits = undefined;

@@ -1,6 +1,13 @@
 import type { EffectivePropagation, ExtractFormat, InjectFormat } from '../config/types';
 import type { Logger } from '../logger';
-import type { FormatExtractor, FormatInjector, HeaderWriter, InjectContext, RequestHeaders, TraceContext } from './context';
+import type {
+  FormatExtractor,
+  FormatInjector,
+  HeaderWriter,
+  InjectContext,
+  RequestHeaders,
+  TraceContext,
+} from './context';
 import { limitBaggage } from './baggage';
 import { EXTRACTORS, INJECTORS, WRITES_BAGGAGE } from './formats';
 import { resizeHex } from './hex';
@@ -39,7 +46,8 @@ export class PropagationEngine {
     readonly config: EffectivePropagation,
     private readonly log: Logger,
   ) {
-    this.steps = config.extract === null ? null : config.extract.map((format) => ({ format, extractor: EXTRACTORS[format] }));
+    this.steps =
+      config.extract === null ? null : config.extract.map((format) => ({ format, extractor: EXTRACTORS[format] }));
     this.injectEntries = config.inject;
     this.clearNames = config.clear.map((name) => name.toLowerCase());
     this.defaultFormat = config.default_format;
@@ -141,7 +149,10 @@ const ALL_FIT = 1;
  * Whether any of the trigger headers is present, and if so whether all fit the size limit
  * (every value of a repeated one): `NONE_PRESENT`, `ALL_FIT`, or the first oversized name.
  */
-function presentTriggers(headers: RequestHeaders, names: readonly string[]): typeof NONE_PRESENT | typeof ALL_FIT | string {
+function presentTriggers(
+  headers: RequestHeaders,
+  names: readonly string[],
+): typeof NONE_PRESENT | typeof ALL_FIT | string {
   let found: typeof NONE_PRESENT | typeof ALL_FIT = NONE_PRESENT;
   for (let i = 0; i < names.length; i++) {
     const name = names[i];

@@ -3,7 +3,14 @@
  * 32 hex trace id, decimal span id.
  */
 import type { Logger } from '../logger';
-import type { FormatExtractor, FormatInjector, HeaderWriter, InjectContext, RequestHeaders, TraceContext } from './context';
+import type {
+  FormatExtractor,
+  FormatInjector,
+  HeaderWriter,
+  InjectContext,
+  RequestHeaders,
+  TraceContext,
+} from './context';
 import { firstHeader } from './context';
 import { decimalToHex, hexToDecimal, isZeroHex } from './hex';
 
@@ -44,7 +51,10 @@ export const gcpInjector: FormatInjector = {
     // The engine checks `requires`; the guard only keeps a direct caller from writing junk.
     if (ctx.traceId === undefined || ctx.spanId === undefined) return traceId;
     // Decimal span id without leading zeros.
-    headers.set('x-cloud-trace-context', `${traceId}/${hexToDecimal(ctx.spanId)};o=${ctx.shouldSample === true ? '1' : '0'}`);
+    headers.set(
+      'x-cloud-trace-context',
+      `${traceId}/${hexToDecimal(ctx.spanId)};o=${ctx.shouldSample === true ? '1' : '0'}`,
+    );
     return traceId;
   },
 };

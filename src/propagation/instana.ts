@@ -3,7 +3,14 @@
  * 3.10.
  */
 import type { Logger } from '../logger';
-import type { FormatExtractor, FormatInjector, HeaderWriter, InjectContext, RequestHeaders, TraceContext } from './context';
+import type {
+  FormatExtractor,
+  FormatInjector,
+  HeaderWriter,
+  InjectContext,
+  RequestHeaders,
+  TraceContext,
+} from './context';
 import { firstHeader } from './context';
 import { fromHex } from './hex';
 

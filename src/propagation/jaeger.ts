@@ -2,7 +2,14 @@
  * Jaeger `uber-trace-id` with `uberctx-<key>` baggage (§4.3 jaeger, §4.5).
  */
 import type { Logger } from '../logger';
-import type { FormatExtractor, FormatInjector, HeaderWriter, InjectContext, RequestHeaders, TraceContext } from './context';
+import type {
+  FormatExtractor,
+  FormatInjector,
+  HeaderWriter,
+  InjectContext,
+  RequestHeaders,
+  TraceContext,
+} from './context';
 
 import { readBaggage, writeBaggage } from './baggage';
 import { fromHex, isZeroHex } from './hex';
@@ -10,8 +17,6 @@ import { fromHex, isZeroHex } from './hex';
 // Kong's `^(%x+):(%x+):(%x+):(%x+)$`; lengths are checked afterwards, one warning each.
 const UBER_TRACE_ID_RE = /^([0-9a-fA-F]+):([0-9a-fA-F]+):([0-9a-fA-F]+):([0-9a-fA-F]+)$/;
 const BAGGAGE_PREFIX = 'uberctx-';
-
-
 
 export const jaegerExtractor: FormatExtractor = {
   triggers: ['uber-trace-id'],

@@ -6,15 +6,20 @@
  * false for unsampled requests where Kong passed nil (which omits the header).
  */
 import type { Logger } from '../logger';
-import type { FormatExtractor, FormatInjector, HeaderWriter, InjectContext, RequestHeaders, TraceContext } from './context';
+import type {
+  FormatExtractor,
+  FormatInjector,
+  HeaderWriter,
+  InjectContext,
+  RequestHeaders,
+  TraceContext,
+} from './context';
 import { firstHeader } from './context';
 import { readBaggage, writeBaggage } from './baggage';
 import { fromHex } from './hex';
 
 const NON_HEX_RE = /[^0-9a-fA-F]/;
 const BAGGAGE_PREFIX = 'ot-baggage-';
-
-
 
 export const otExtractor: FormatExtractor = {
   triggers: ['ot-tracer-sampled', 'ot-tracer-traceid', 'ot-tracer-spanid'],

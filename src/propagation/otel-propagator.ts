@@ -168,7 +168,10 @@ function injectContext(context: Context, extracted: TraceContext | undefined): T
   }
   // The extracted context itself (no new span under it) goes out as it came: the engine
   // never mutates what it injects.
-  if (extracted !== undefined && (sc === undefined || (sc.isRemote === true && sc.spanId === extracted.spanId && sc.traceId === extracted.traceId))) {
+  if (
+    extracted !== undefined &&
+    (sc === undefined || (sc.isRemote === true && sc.spanId === extracted.spanId && sc.traceId === extracted.traceId))
+  ) {
     return bag === undefined ? extracted : { ...extracted, baggage };
   }
   if (sc === undefined || !isSpanContextValid(sc)) {
@@ -241,6 +244,11 @@ export function createPropagator(input?: PropagationInput | null, options: Propa
   const hasNew = given.extract != null || given.inject != null || given.clear != null;
   const effective: EffectivePropagation = hasNew
     ? effectivePropagation(config)
-    : { extract: LEGACY_EXTRACT_ORDER, inject: ['preserve'], clear: [], default_format: config.propagation.default_format };
+    : {
+        extract: LEGACY_EXTRACT_ORDER,
+        inject: ['preserve'],
+        clear: [],
+        default_format: config.propagation.default_format,
+      };
   return new KongPropagator(effective, options.logger ?? stderrLogger);
 }

@@ -3,7 +3,14 @@
  * it belongs to the b3 extractor, and it is passed upstream untouched.
  */
 import type { Logger } from '../logger';
-import type { FormatExtractor, FormatInjector, InjectContext, HeaderWriter, RequestHeaders, TraceContext } from './context';
+import type {
+  FormatExtractor,
+  FormatInjector,
+  InjectContext,
+  HeaderWriter,
+  RequestHeaders,
+  TraceContext,
+} from './context';
 import { fromHex, isZeroHex } from './hex';
 
 // Kong's Lua pattern `^(%x+)%-(%x+)%-(%x+)%-(%x+)$`: four hex groups of any length, either

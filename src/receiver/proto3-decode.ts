@@ -113,7 +113,7 @@ function ipv6Text(b: Uint8Array): string {
   // RFC 5952: compress the longest run (at least two) of zero groups, the first one on ties.
   let bestStart = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;
@@ -156,7 +156,8 @@ function endpoint(r: Reader, path: string, issues: string[]): Json | undefined {
         expectWire(`${path}.${name}`, wire, WIRE_LEN);
         const b = r.bytes();
         if (b.length === 0) delete out[name];
-        else if (b.length !== (num === 2 ? 4 : 16)) issues.push(`${path}.${name}: expected ${num === 2 ? 4 : 16} bytes, got ${b.length}`);
+        else if (b.length !== (num === 2 ? 4 : 16))
+          issues.push(`${path}.${name}: expected ${num === 2 ? 4 : 16} bytes, got ${b.length}`);
         else out[name] = num === 2 ? Array.from(b).join('.') : ipv6Text(b);
         return true;
       }
@@ -206,7 +207,8 @@ function span(r: Reader, path: string, issues: string[]): Json {
     expectWire(`${path}.${name}`, wire, WIRE_LEN);
     const b = r.bytes();
     if (b.length === 0) delete out[name];
-    else if (!lengths.includes(b.length)) issues.push(`${path}.${name}: expected ${lengths.join(' or ')} bytes, got ${b.length}`);
+    else if (!lengths.includes(b.length))
+      issues.push(`${path}.${name}: expected ${lengths.join(' or ')} bytes, got ${b.length}`);
     else out[name] = hex(b);
   };
   fields(r, (num, wire) => {

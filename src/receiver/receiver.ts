@@ -132,7 +132,8 @@ async function decodeBody(req: IncomingMessage, maxBody: number): Promise<Receiv
   const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   let list: unknown;
   if (type === 'application/x-protobuf') {
-    if (body[0] !== 0x0a) throw new BadRequest(400, ['Expected a PROTO3 encoded list (first byte must be field 1, ListOfSpans.spans)']);
+    if (body[0] !== 0x0a)
+      throw new BadRequest(400, ['Expected a PROTO3 encoded list (first byte must be field 1, ListOfSpans.spans)']);
     const decoded = decodeProto3SpanList(body);
     if ('errors' in decoded) throw new BadRequest(400, decoded.errors);
     list = decoded.spans;
@@ -240,7 +241,11 @@ function sendFailure(res: ServerResponse, err: unknown, errOut: Writable): void 
   res.end(text + '\n');
 }
 
-function handler(store: SpanStore, maxBody: number, errOut: Writable): (req: IncomingMessage, res: ServerResponse) => void {
+function handler(
+  store: SpanStore,
+  maxBody: number,
+  errOut: Writable,
+): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== SPANS_PATH) {
@@ -277,7 +282,9 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
     width: options.barWidth ?? 40,
     showTags: options.showTags ?? false,
   });
-  const server = createServer(handler(store, options.maxBodyBytes ?? DEFAULT_MAX_BODY, options.errOut ?? process.stderr));
+  const server = createServer(
+    handler(store, options.maxBodyBytes ?? DEFAULT_MAX_BODY, options.errOut ?? process.stderr),
+  );
   const port = await listen(server, options.port ?? 9411, host);
 
   let closing: Promise<void> | null = null;

@@ -49,7 +49,8 @@ class SpanChecker {
 
   private id(value: unknown, path: string, re: RegExp, what: string): string | undefined {
     if (typeof value !== 'string') return this.fail(path, 'expected a string');
-    if (!re.test(value)) return this.fail(path, `expected ${what} lower-case hex characters, got ${JSON.stringify(value)}`);
+    if (!re.test(value))
+      return this.fail(path, `expected ${what} lower-case hex characters, got ${JSON.stringify(value)}`);
     if (ZEROS_RE.test(value)) return this.fail(path, 'must not be all zeros');
     return value;
   }
@@ -96,7 +97,10 @@ class SpanChecker {
     value.forEach((a: unknown, i) => {
       const aPath = `${path}[${i}]`;
       if (!isRecord(a)) return this.fail(aPath, 'expected an object');
-      const ts = a.timestamp === undefined ? this.fail(`${aPath}.timestamp`, 'required field missing') : this.micros(a.timestamp, `${aPath}.timestamp`, 0);
+      const ts =
+        a.timestamp === undefined
+          ? this.fail(`${aPath}.timestamp`, 'required field missing')
+          : this.micros(a.timestamp, `${aPath}.timestamp`, 0);
       let v: string | undefined;
       if (a.value === undefined) this.fail(`${aPath}.value`, 'required field missing');
       else if (typeof a.value !== 'string') this.fail(`${aPath}.value`, 'expected a string');
@@ -128,7 +132,10 @@ class SpanChecker {
       value.traceId === undefined
         ? this.fail(`${path}.traceId`, 'required field missing')
         : this.id(value.traceId, `${path}.traceId`, TRACE_ID_RE, '16 or 32');
-    const id = value.id === undefined ? this.fail(`${path}.id`, 'required field missing') : this.id(value.id, `${path}.id`, SPAN_ID_RE, '16');
+    const id =
+      value.id === undefined
+        ? this.fail(`${path}.id`, 'required field missing')
+        : this.id(value.id, `${path}.id`, SPAN_ID_RE, '16');
     // Built in Zipkin's field order: traceId, parentId, id, kind, name, ...
     const ordered = { traceId: traceId ?? '' } as ReceivedSpan;
     if (value.parentId !== undefined) {

@@ -85,7 +85,8 @@ function endpointText(span: ReceivedSpan): string {
   const e = span.remoteEndpoint;
   if (e === undefined) return '';
   const ip = e.ipv4 ?? (e.ipv6 !== undefined ? `[${e.ipv6}]` : undefined);
-  const addr = ip === undefined ? (e.port !== undefined ? `:${e.port}` : '') : e.port !== undefined ? `${ip}:${e.port}` : ip;
+  const addr =
+    ip === undefined ? (e.port !== undefined ? `:${e.port}` : '') : e.port !== undefined ? `${ip}:${e.port}` : ip;
   const parts = [e.serviceName, addr].filter((p) => p !== undefined && p !== '');
   return parts.length === 0 ? '' : ` → ${parts.join(' ')}`;
 }
@@ -132,7 +133,9 @@ export function renderWaterfall(spans: readonly ReceivedSpan[], options: Waterfa
       for (const a of annotations) if (timed) cells[col(a.timestamp)] = MARK;
       details.push(
         annotations
-          .map((a) => `${MARK} ${a.value} ${timed ? `+${formatMicros(Math.max(0, a.timestamp - start))}` : ''}`.trimEnd())
+          .map((a) =>
+            `${MARK} ${a.value} ${timed ? `+${formatMicros(Math.max(0, a.timestamp - start))}` : ''}`.trimEnd(),
+          )
           .join('  '),
       );
     }

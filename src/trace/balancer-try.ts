@@ -3,7 +3,10 @@
  * `balancer_data.tries`).
  */
 
-/** Kong's try states (`get_last_failure`): a connection failure, or a status that sent the request to the next target. */
+/**
+ * Kong's try states (`get_last_failure`): a connection failure, or a status that sent the
+ * request to the next target.
+ */
 export type BalancerState = 'failed' | 'next';
 
 /** One upstream try (Kong's `balancer_data.tries[i]`). Times are epoch µs; 0 = unknown. */

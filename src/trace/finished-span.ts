@@ -1,4 +1,14 @@
-import { type Attributes, type AttributeValue, diag, type HrTime, type Link, type SpanContext, type SpanKind, SpanStatusCode, type SpanStatus } from '@opentelemetry/api';
+import {
+  type Attributes,
+  type AttributeValue,
+  diag,
+  type HrTime,
+  type Link,
+  type SpanContext,
+  type SpanKind,
+  SpanStatusCode,
+  type SpanStatus,
+} from '@opentelemetry/api';
 import { type InstrumentationScope, isAttributeValue } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import {
@@ -78,7 +88,11 @@ export class FinishedSpan implements ReadableSpan {
       nanos += 1e9;
     }
     if (seconds < 0) {
-      diag.warn('Inconsistent start and end time, startTime > endTime. Setting span duration to 0ms.', startTime, endTime);
+      diag.warn(
+        'Inconsistent start and end time, startTime > endTime. Setting span duration to 0ms.',
+        startTime,
+        endTime,
+      );
       this.endTime = startTime.slice() as HrTime;
       this.duration = [0, 0];
     } else {
@@ -152,9 +166,14 @@ export class DirectSpans {
    */
   static for(tracer: object, resource: Resource, processors: readonly SpanProcessor[]): DirectSpans | undefined {
     for (const p of processors) {
-      if (!(INERT_ON_START.has(p.onStart) || isMarkedInertOnStart(p.onStart)) || p.onEnding !== undefined) return undefined;
+      if (!(INERT_ON_START.has(p.onStart) || isMarkedInertOnStart(p.onStart)) || p.onEnding !== undefined)
+        return undefined;
     }
-    const internals = tracer as unknown as { _spanLimits?: SpanLimits; _resource?: Resource; instrumentationScope?: InstrumentationScope };
+    const internals = tracer as unknown as {
+      _spanLimits?: SpanLimits;
+      _resource?: Resource;
+      instrumentationScope?: InstrumentationScope;
+    };
     const limits = internals._spanLimits;
     const scope = internals.instrumentationScope;
     if (limits === undefined || scope === undefined || internals._resource !== resource) return undefined;
@@ -209,7 +228,9 @@ export class DirectSpans {
     }
     if (typeof value === 'string') return value.length <= limit ? value : value.substring(0, limit);
     if (Array.isArray(value)) {
-      return (value as unknown[]).map((v) => (typeof v === 'string' && v.length > limit ? v.substring(0, limit) : v)) as AttributeValue;
+      return (value as unknown[]).map((v) =>
+        typeof v === 'string' && v.length > limit ? v.substring(0, limit) : v,
+      ) as AttributeValue;
     }
     return value;
   }

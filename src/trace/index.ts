@@ -5,10 +5,23 @@ export { SlotIdGenerator } from './id-generator';
 export { KongSampler, withSamplingDecision } from './sampler';
 export { parseTagsHeader, type ParsedTags } from './tags-header';
 export { normalizePath, hostOf, protocolOf } from './http-values';
-export { type HeaderTarget, type OutgoingHeadersLike, type ResponseHeadersLike, appendResponseHeader, headerWriterFor } from './header-targets';
+export {
+  type HeaderTarget,
+  type OutgoingHeadersLike,
+  type ResponseHeadersLike,
+  appendResponseHeader,
+  headerWriterFor,
+} from './header-targets';
 export { RequestTrace } from './request-trace';
 export { BalancerTry, type BalancerState } from './balancer-try';
-export type { HttpRequestLike, KongAuthEntity, KongEntity, RouteIdentity, StreamClientLike, UpstreamTarget } from './request-inputs';
+export type {
+  HttpRequestLike,
+  KongAuthEntity,
+  KongEntity,
+  RouteIdentity,
+  StreamClientLike,
+  UpstreamTarget,
+} from './request-inputs';
 export type { SpanBuilder, TraceRuntime } from './runtime';
 export { OwnProviderSpans, ReusedProviderSpans } from './span-builder';
 export * from './span-attributes';

@@ -39,7 +39,11 @@ export interface HttpRequestLike {
   readonly originalUrl?: string;
   readonly headers: RequestHeaders;
   readonly httpVersion?: string;
-  readonly socket?: { readonly remoteAddress?: string; readonly remotePort?: number; readonly localAddress?: string } | null;
+  readonly socket?: {
+    readonly remoteAddress?: string;
+    readonly remotePort?: number;
+    readonly localAddress?: string;
+  } | null;
 }
 
 /** What the plugin reads from an accepted TCP connection (a Node `net.Socket` fits). */

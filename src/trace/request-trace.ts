@@ -8,7 +8,14 @@ import { appendResponseHeader, type HeaderTarget, headerWriterFor, type Response
 import { normalizePath } from './http-values';
 import { randomSpanId, randomTraceId } from './ids';
 import type { TraceRuntime } from './runtime';
-import type { HttpRequestLike, KongAuthEntity, KongEntity, RouteIdentity, StreamClientLike, UpstreamTarget } from './request-inputs';
+import type {
+  HttpRequestLike,
+  KongAuthEntity,
+  KongEntity,
+  RouteIdentity,
+  StreamClientLike,
+  UpstreamTarget,
+} from './request-inputs';
 import { parseTagsHeader } from './tags-header';
 import { reportTracingFailure } from '../logger';
 
@@ -348,7 +355,9 @@ export class RequestTrace {
   /** The request span name (§2.2): `GET`, `GET /path` or `stream`. */
   spanName(): string {
     if (this.stream) return 'stream';
-    return this.runtime.config.http_span_name === 'method_path' ? `${this.method} ${normalizePath(this.url)}` : this.method;
+    return this.runtime.config.http_span_name === 'method_path'
+      ? `${this.method} ${normalizePath(this.url)}`
+      : this.method;
   }
 
   /** When the proxy span ends: body sent, or log time. */

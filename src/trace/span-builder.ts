@@ -54,7 +54,12 @@ export class OwnProviderSpans implements SpanBuilder {
   finish(t: RequestTrace, nowUs: number): void {
     const direct = this.direct;
     if (direct !== undefined) {
-      const requestCtx: SpanContext = { traceId: t.traceId, spanId: t.requestSpanId, traceFlags: TraceFlags.SAMPLED, traceState: undefined };
+      const requestCtx: SpanContext = {
+        traceId: t.traceId,
+        spanId: t.requestSpanId,
+        traceFlags: TraceFlags.SAMPLED,
+        traceState: undefined,
+      };
       // An invalid request span context would make its children roots in the SDK: leave that to it.
       if (trace.isSpanContextValid(requestCtx)) return finishDirect(direct, t, requestCtx, nowUs);
     }
@@ -81,7 +86,11 @@ export class OwnProviderSpans implements SpanBuilder {
     let proxy: Span;
     ids.nextSpanId = t.proxySpanId;
     try {
-      proxy = this.tracer.startSpan(`${name} (proxy)`, { kind: SpanKind.CLIENT, startTime: microsToHrTime(t.proxyStartUs) }, requestCtx);
+      proxy = this.tracer.startSpan(
+        `${name} (proxy)`,
+        { kind: SpanKind.CLIENT, startTime: microsToHrTime(t.proxyStartUs) },
+        requestCtx,
+      );
     } finally {
       ids.reset();
     }
@@ -119,7 +128,12 @@ function finishDirect(direct: DirectSpans, t: RequestTrace, requestCtx: SpanCont
     const count = tries.length;
     for (let i = 0; i < count; i++) {
       const attempt = tries[i];
-      const spanCtx: SpanContext = { traceId, spanId: randomHex(8), traceFlags: TraceFlags.SAMPLED, traceState: undefined };
+      const spanCtx: SpanContext = {
+        traceId,
+        spanId: randomHex(8),
+        traceFlags: TraceFlags.SAMPLED,
+        traceState: undefined,
+      };
       direct.deliver(
         new FinishedSpan(
           direct,
@@ -138,7 +152,12 @@ function finishDirect(direct: DirectSpans, t: RequestTrace, requestCtx: SpanCont
 
   const proxyEvents = direct.events();
   annotateProxy(t, proxyEvents, nowUs);
-  const proxyCtx: SpanContext = { traceId, spanId: t.proxySpanId, traceFlags: TraceFlags.SAMPLED, traceState: undefined };
+  const proxyCtx: SpanContext = {
+    traceId,
+    spanId: t.proxySpanId,
+    traceFlags: TraceFlags.SAMPLED,
+    traceState: undefined,
+  };
   direct.deliver(
     new FinishedSpan(
       direct,
@@ -188,12 +207,27 @@ export class ReusedProviderSpans implements SpanBuilder {
     const ex = t.extracted;
     let parentCtx = DECIDED;
     let parentId: string | undefined;
-    if (ex !== undefined && ex.traceId !== undefined && ex.spanId !== undefined && !isZeroHex(ex.traceId) && !isZeroHex(ex.spanId)) {
+    if (
+      ex !== undefined &&
+      ex.traceId !== undefined &&
+      ex.spanId !== undefined &&
+      !isZeroHex(ex.traceId) &&
+      !isZeroHex(ex.spanId)
+    ) {
       parentId = ex.spanId;
       // The sampled flag lets a ParentBased sampler follow Kong's decision.
-      parentCtx = trace.setSpanContext(DECIDED, { traceId: ex.traceId, spanId: parentId, traceFlags: TraceFlags.SAMPLED, isRemote: true });
+      parentCtx = trace.setSpanContext(DECIDED, {
+        traceId: ex.traceId,
+        spanId: parentId,
+        traceFlags: TraceFlags.SAMPLED,
+        isRemote: true,
+      });
     }
-    const request = this.tracer.startSpan(name, { kind: SpanKind.SERVER, startTime: microsToHrTime(t.startUs) }, parentCtx);
+    const request = this.tracer.startSpan(
+      name,
+      { kind: SpanKind.SERVER, startTime: microsToHrTime(t.startUs) },
+      parentCtx,
+    );
     const proxy = this.tracer.startSpan(
       `${name} (proxy)`,
       { kind: SpanKind.CLIENT, startTime: microsToHrTime(t.proxyStartUs) },
@@ -267,10 +301,13 @@ function proxyAttributes(t: RequestTrace): Attributes {
   const a: Attributes = {};
   if (!t.runtime.annotations) {
     if (t.stream) {
-      if (t.prereadStartUs !== 0 && t.prereadEndUs !== 0) a['kong.preread.duration_ms'] = ms(t.prereadEndUs - t.prereadStartUs);
+      if (t.prereadStartUs !== 0 && t.prereadEndUs !== 0)
+        a['kong.preread.duration_ms'] = ms(t.prereadEndUs - t.prereadStartUs);
     } else {
-      if (t.accessStartUs !== 0 && t.accessEndUs !== 0) a['kong.access.duration_ms'] = ms(t.accessEndUs - t.accessStartUs);
-      if (t.headerFilterUs !== 0 && t.bodyStartUs !== 0) a['kong.header_filter.duration_ms'] = ms(t.bodyStartUs - t.headerFilterUs);
+      if (t.accessStartUs !== 0 && t.accessEndUs !== 0)
+        a['kong.access.duration_ms'] = ms(t.accessEndUs - t.accessStartUs);
+      if (t.headerFilterUs !== 0 && t.bodyStartUs !== 0)
+        a['kong.header_filter.duration_ms'] = ms(t.bodyStartUs - t.headerFilterUs);
       if (t.bodyStartUs !== 0 && t.bodyEndUs !== 0) a['kong.body_filter.duration_ms'] = ms(t.bodyEndUs - t.bodyStartUs);
     }
   }
@@ -331,7 +368,11 @@ function emitBalancerSpans(tracer: Tracer, t: RequestTrace, name: string, parent
   const count = tries.length;
   for (let i = 0; i < count; i++) {
     const attempt = tries[i];
-    const span = tracer.startSpan(`${name} (balancer try ${i + 1})`, { kind: SpanKind.CLIENT, startTime: microsToHrTime(attempt.startUs) }, parent);
+    const span = tracer.startSpan(
+      `${name} (balancer try ${i + 1})`,
+      { kind: SpanKind.CLIENT, startTime: microsToHrTime(attempt.startUs) },
+      parent,
+    );
     span.setAttributes(balancerAttributes(t, attempt, i + 1, count));
     span.end(microsToHrTime(attempt.endUs !== 0 ? attempt.endUs : nowUs));
   }

@@ -21,7 +21,8 @@ function files(dir: string): string[] {
 /** Section numbers (`4`, `4.3`) of a Markdown file's numbered headings. */
 function sections(doc: string): Set<string> {
   const found = new Set<string>();
-  for (const m of readFileSync(join(REPO, 'docs', doc), 'utf8').matchAll(/^#{2,4} (\d+(?:\.\d+)?)\.? /gm)) found.add(m[1]);
+  for (const m of readFileSync(join(REPO, 'docs', doc), 'utf8').matchAll(/^#{2,4} (\d+(?:\.\d+)?)\.? /gm))
+    found.add(m[1]);
   return found;
 }
 
@@ -63,7 +64,9 @@ describe('citations', () => {
 
   it('no file cites a document outside the repository', () => {
     const sources = ['src', 'test', 'bench', 'examples', 'docs'].flatMap((d) => files(join(REPO, d)));
-    const outside = [...sources, join(REPO, 'README.md')].filter((f) => /\.\.\/shared|spec\/kong-zipkin|spec\/otel-notes/.test(readFileSync(f, 'utf8')));
+    const outside = [...sources, join(REPO, 'README.md')].filter((f) =>
+      /\.\.\/shared|spec\/kong-zipkin|spec\/otel-notes/.test(readFileSync(f, 'utf8')),
+    );
     expect(outside.map((f) => relative(REPO, f))).toEqual([]);
   });
 });

@@ -52,11 +52,11 @@ function violations(): string[] {
 
 describe('layers', () => {
   it('finds the imports it checks', () => {
-    expect(relativeImports("import { a } from '../export/queue';\nexport * from './b';\nconst c = require('../gateway/cli');")).toEqual([
-      '../export/queue',
-      './b',
-      '../gateway/cli',
-    ]);
+    expect(
+      relativeImports(
+        "import { a } from '../export/queue';\nexport * from './b';\nconst c = require('../gateway/cli');",
+      ),
+    ).toEqual(['../export/queue', './b', '../gateway/cli']);
     expect(areaOf(join(SRC, 'trace', 'clock.ts'))).toBe('trace');
     expect(areaOf(join(SRC, 'logger.ts'))).toBe('logger');
   });

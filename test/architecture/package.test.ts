@@ -66,7 +66,9 @@ describe('the published package', () => {
     expect(files).toContain('dist/index.js');
     expect(files).toContain('dist/index.d.ts');
     expect(files).toContain('dist/gateway/cli.js');
-    const outside = files.filter((f) => !/^(dist\/.+\.(js|d\.ts)|LICENSE|README\.md|CHANGELOG\.md|package\.json)$/.test(f));
+    const outside = files.filter(
+      (f) => !/^(dist\/.+\.(js|d\.ts)|LICENSE|README\.md|CHANGELOG\.md|package\.json)$/.test(f),
+    );
     expect(outside).toEqual([]);
   });
 
@@ -77,9 +79,11 @@ describe('the published package', () => {
   });
 
   it('refuses deep imports (the exports map), but lets package.json be read', () => {
-    expect(runInApp("try { require('gateway-zipkin/dist/trace/ids'); console.log('loaded') } catch (e) { console.log(e.code) }")).toBe(
-      'ERR_PACKAGE_PATH_NOT_EXPORTED',
-    );
+    expect(
+      runInApp(
+        "try { require('gateway-zipkin/dist/trace/ids'); console.log('loaded') } catch (e) { console.log(e.code) }",
+      ),
+    ).toBe('ERR_PACKAGE_PATH_NOT_EXPORTED');
     expect(runInApp("console.log(require('gateway-zipkin/package.json').name)")).toBe('gateway-zipkin');
   });
 
@@ -107,7 +111,17 @@ describe('the published package', () => {
       ].join('\n'),
     );
     const tsc = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
-    const args = ['--strict', '--noEmit', '--module', 'node16', '--moduleResolution', 'node16', '--types', 'node', consumer];
+    const args = [
+      '--strict',
+      '--noEmit',
+      '--module',
+      'node16',
+      '--moduleResolution',
+      'node16',
+      '--types',
+      'node',
+      consumer,
+    ];
     let output = '';
     try {
       execFileSync(process.execPath, [tsc, ...args], { cwd: HOME, encoding: 'utf8' });

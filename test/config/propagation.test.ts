@@ -42,7 +42,12 @@ describe('effectivePropagation: legacy path (§1.3)', () => {
   });
 
   test('header_type ignore injects default_header_type and extracts nothing', () => {
-    expect(effective({ header_type: 'ignore' })).toEqual({ extract: null, inject: ['b3'], clear: [], default_format: 'b3' });
+    expect(effective({ header_type: 'ignore' })).toEqual({
+      extract: null,
+      inject: ['b3'],
+      clear: [],
+      default_format: 'b3',
+    });
     expect(effective({ header_type: 'ignore', default_header_type: 'datadog' })).toEqual({
       extract: null,
       inject: ['datadog'],
@@ -67,10 +72,14 @@ describe('effectivePropagation: legacy path (§1.3)', () => {
       clear: [],
       default_format: 'b3',
     });
-    expect(effective({ default_header_type: 'jaeger', propagation: { default_format: 'w3c' } }).default_format).toBe('jaeger');
+    expect(effective({ default_header_type: 'jaeger', propagation: { default_format: 'w3c' } }).default_format).toBe(
+      'jaeger',
+    );
     expect(
-      effective({ default_header_type: 'ot', propagation: { extract: null, inject: null, clear: null, default_format: 'gcp' } })
-        .default_format,
+      effective({
+        default_header_type: 'ot',
+        propagation: { extract: null, inject: null, clear: null, default_format: 'gcp' },
+      }).default_format,
     ).toBe('ot');
   });
 });
@@ -81,9 +90,19 @@ describe('effectivePropagation: the propagation record as given', () => {
       effective({
         header_type: 'jaeger',
         default_header_type: 'ot',
-        propagation: { extract: ['w3c', 'b3'], inject: ['preserve', 'datadog'], clear: ['x-b3-traceid'], default_format: 'w3c' },
+        propagation: {
+          extract: ['w3c', 'b3'],
+          inject: ['preserve', 'datadog'],
+          clear: ['x-b3-traceid'],
+          default_format: 'w3c',
+        },
       }),
-    ).toEqual({ extract: ['w3c', 'b3'], inject: ['preserve', 'datadog'], clear: ['x-b3-traceid'], default_format: 'w3c' });
+    ).toEqual({
+      extract: ['w3c', 'b3'],
+      inject: ['preserve', 'datadog'],
+      clear: ['x-b3-traceid'],
+      default_format: 'w3c',
+    });
   });
 
   test('only extract given: inject and clear become empty', () => {
@@ -139,8 +158,10 @@ describe('effectivePropagation: result', () => {
     expect(effective({ header_type: 'aws' }).inject).toEqual(['preserve', 'aws']);
   });
 
-  test('the given arrays are the validated config\'s (no copy per call)', () => {
-    const config = validateConfig({ propagation: { extract: ['w3c'], inject: ['w3c'], clear: ['a'], default_format: 'w3c' } });
+  test("the given arrays are the validated config's (no copy per call)", () => {
+    const config = validateConfig({
+      propagation: { extract: ['w3c'], inject: ['w3c'], clear: ['a'], default_format: 'w3c' },
+    });
     const e = effectivePropagation(config);
     expect(e.extract).toBe(config.propagation.extract);
     expect(e.inject).toBe(config.propagation.inject);
@@ -149,11 +170,12 @@ describe('effectivePropagation: result', () => {
 });
 
 describe('deprecationWarnings', () => {
-  const HT = 'zipkin: config.header_type is deprecated, please use config.propagation options instead (deprecated after 4.0)';
+  const HT =
+    'zipkin: config.header_type is deprecated, please use config.propagation options instead (deprecated after 4.0)';
   const DHT =
     'zipkin: config.default_header_type is deprecated, please use config.propagation.default_format instead (deprecated after 4.0)';
 
-  test('texts are Kong\'s, with its deprecation helper suffix', () => {
+  test("texts are Kong's, with its deprecation helper suffix", () => {
     expect(HEADER_TYPE_DEPRECATION).toBe(HT);
     expect(DEFAULT_HEADER_TYPE_DEPRECATION).toBe(DHT);
   });
@@ -165,7 +187,9 @@ describe('deprecationWarnings', () => {
 
   test('none when only the new propagation options are used', () => {
     expect(
-      deprecationWarnings(validateConfig({ propagation: { extract: ['w3c'], inject: ['w3c'], default_format: 'w3c' } })),
+      deprecationWarnings(
+        validateConfig({ propagation: { extract: ['w3c'], inject: ['w3c'], default_format: 'w3c' } }),
+      ),
     ).toEqual([]);
   });
 
@@ -185,7 +209,7 @@ describe('deprecationWarnings', () => {
     expect(deprecationWarnings(validateConfig({ header_type: 'w3c', default_header_type: 'w3c' }))).toEqual([HT, DHT]);
   });
 
-  test('the substring Kong\'s spec checks for is present', () => {
+  test("the substring Kong's spec checks for is present", () => {
     for (const w of [HT, DHT]) expect(w).toContain('is deprecated, please use config.propagation');
   });
 });

@@ -139,7 +139,10 @@ describe('defaults', () => {
       clear: null,
       default_format: 'w3c',
     });
-    expect(issueOf({ propagation: {} })).toEqual({ path: 'config.propagation.default_format', reason: 'required field missing' });
+    expect(issueOf({ propagation: {} })).toEqual({
+      path: 'config.propagation.default_format',
+      reason: 'required field missing',
+    });
     expect(issueOf({ propagation: { extract: ['w3c'] } })).toEqual({
       path: 'config.propagation.default_format',
       reason: 'required field missing',
@@ -324,7 +327,10 @@ describe('ranges and enums', () => {
   });
 
   test.each([-0.001, 1.0001, 2, -1])('sample_ratio %p → value should be between 0 and 1', (v) => {
-    expect(issueOf({ sample_ratio: v })).toEqual({ path: 'config.sample_ratio', reason: 'value should be between 0 and 1' });
+    expect(issueOf({ sample_ratio: v })).toEqual({
+      path: 'config.sample_ratio',
+      reason: 'value should be between 0 and 1',
+    });
   });
 
   test.each(['connect_timeout', 'send_timeout', 'read_timeout'])('%s: 0 .. 2147483646', (field) => {
@@ -385,7 +391,12 @@ describe('ranges and enums', () => {
   });
 
   test('strings must not be empty', () => {
-    for (const field of ['local_service_name', 'default_service_name', 'tags_header', 'http_response_header_for_traceid']) {
+    for (const field of [
+      'local_service_name',
+      'default_service_name',
+      'tags_header',
+      'http_response_header_for_traceid',
+    ]) {
       expect(issueOf({ [field]: '' })).toEqual({ path: `config.${field}`, reason: 'length must be at least 1' });
     }
   });
@@ -481,10 +492,17 @@ describe('static_tags', () => {
     expect(validateConfig({ static_tags: [] }).static_tags).toEqual([]);
   });
 
-  test('every protected name is rejected with Kong\'s full list', () => {
+  test("every protected name is rejected with Kong's full list", () => {
     expect(PROTECTED_TAGS.join(', ')).toBe(PROTECTED_LIST);
     for (const name of PROTECTED_TAGS) {
-      expect(issueOf({ static_tags: [{ name: 'ok', value: '1' }, { name, value: 'x' }] })).toEqual({
+      expect(
+        issueOf({
+          static_tags: [
+            { name: 'ok', value: '1' },
+            { name, value: 'x' },
+          ],
+        }),
+      ).toEqual({
         path: 'config.static_tags[1].name',
         reason: `must not be one of: ${PROTECTED_LIST}`,
       });
@@ -492,11 +510,17 @@ describe('static_tags', () => {
   });
 
   test('protection is exact: other spellings pass', () => {
-    expect(validateConfig({ static_tags: [{ name: 'Error', value: 'x' }, { name: 'http.method2', value: 'y' }] }).static_tags)
-      .toEqual([
-        { name: 'Error', value: 'x' },
-        { name: 'http.method2', value: 'y' },
-      ]);
+    expect(
+      validateConfig({
+        static_tags: [
+          { name: 'Error', value: 'x' },
+          { name: 'http.method2', value: 'y' },
+        ],
+      }).static_tags,
+    ).toEqual([
+      { name: 'Error', value: 'x' },
+      { name: 'http.method2', value: 'y' },
+    ]);
   });
 
   test('repeated names are rejected at config.static_tags', () => {
@@ -558,7 +582,9 @@ describe('propagation (§1.2)', () => {
   });
 
   test('empty arrays are kept (they mean "nothing")', () => {
-    expect(validateConfig({ propagation: { extract: [], inject: [], clear: [], default_format: 'w3c' } }).propagation).toEqual({
+    expect(
+      validateConfig({ propagation: { extract: [], inject: [], clear: [], default_format: 'w3c' } }).propagation,
+    ).toEqual({
       extract: [],
       inject: [],
       clear: [],
@@ -567,7 +593,9 @@ describe('propagation (§1.2)', () => {
   });
 
   test('extract elements: the b3 extractor reads b3-single, so b3-single and preserve are rejected', () => {
-    expect(issuesOf({ propagation: { extract: ['w3c', 'b3', 'b3-single', 'preserve'], default_format: 'b3' } })).toEqual([
+    expect(
+      issuesOf({ propagation: { extract: ['w3c', 'b3', 'b3-single', 'preserve'], default_format: 'b3' } }),
+    ).toEqual([
       { path: 'config.propagation.extract[2]', reason: `expected one of: ${EXTRACT_LIST}` },
       { path: 'config.propagation.extract[3]', reason: `expected one of: ${EXTRACT_LIST}` },
     ]);
@@ -593,22 +621,32 @@ describe('propagation (§1.2)', () => {
   });
 
   test('clear header names', () => {
-    expect(validateConfig({ propagation: { clear: ['A-z_0-9', 'x'], default_format: 'b3' } }).propagation.clear).toEqual([
-      'A-z_0-9',
-      'x',
-    ]);
-    expect(issuesOf({ propagation: { clear: ['ok', 'x.y', 'a b', 'é', ':authority'], default_format: 'b3' } })).toEqual([
-      { path: 'config.propagation.clear[1]', reason: "bad header name 'x.y', allowed characters are A-Z, a-z, 0-9, '_', and '-'" },
-      { path: 'config.propagation.clear[2]', reason: "bad header name 'a b', allowed characters are A-Z, a-z, 0-9, '_', and '-'" },
-      { path: 'config.propagation.clear[3]', reason: "bad header name 'é', allowed characters are A-Z, a-z, 0-9, '_', and '-'" },
-      {
-        path: 'config.propagation.clear[4]',
-        reason: "bad header name ':authority', allowed characters are A-Z, a-z, 0-9, '_', and '-'",
-      },
-    ]);
+    expect(
+      validateConfig({ propagation: { clear: ['A-z_0-9', 'x'], default_format: 'b3' } }).propagation.clear,
+    ).toEqual(['A-z_0-9', 'x']);
+    expect(issuesOf({ propagation: { clear: ['ok', 'x.y', 'a b', 'é', ':authority'], default_format: 'b3' } })).toEqual(
+      [
+        {
+          path: 'config.propagation.clear[1]',
+          reason: "bad header name 'x.y', allowed characters are A-Z, a-z, 0-9, '_', and '-'",
+        },
+        {
+          path: 'config.propagation.clear[2]',
+          reason: "bad header name 'a b', allowed characters are A-Z, a-z, 0-9, '_', and '-'",
+        },
+        {
+          path: 'config.propagation.clear[3]',
+          reason: "bad header name 'é', allowed characters are A-Z, a-z, 0-9, '_', and '-'",
+        },
+        {
+          path: 'config.propagation.clear[4]',
+          reason: "bad header name ':authority', allowed characters are A-Z, a-z, 0-9, '_', and '-'",
+        },
+      ],
+    );
   });
 
-  test('an empty clear header name: Kong\'s string length check fires before the header-name check', () => {
+  test("an empty clear header name: Kong's string length check fires before the header-name check", () => {
     expect(issueOf({ propagation: { clear: [''], default_format: 'b3' } })).toEqual({
       path: 'config.propagation.clear[0]',
       reason: 'length must be at least 1',
@@ -670,11 +708,21 @@ describe('ConfigError', () => {
   });
 
   test('the repeated-tag message', () => {
-    expect(() => validateConfig({ static_tags: [{ name: 'foo', value: 'a' }, { name: 'foo', value: 'b' }] })).toThrow(
-      new ConfigError([{ path: 'config.static_tags', reason: 'repeated tags are not allowed: foo' }]),
-    );
+    expect(() =>
+      validateConfig({
+        static_tags: [
+          { name: 'foo', value: 'a' },
+          { name: 'foo', value: 'b' },
+        ],
+      }),
+    ).toThrow(new ConfigError([{ path: 'config.static_tags', reason: 'repeated tags are not allowed: foo' }]));
     try {
-      validateConfig({ static_tags: [{ name: 'foo', value: 'a' }, { name: 'foo', value: 'b' }] });
+      validateConfig({
+        static_tags: [
+          { name: 'foo', value: 'a' },
+          { name: 'foo', value: 'b' },
+        ],
+      });
     } catch (e) {
       expect((e as ConfigError).message).toBe('config.static_tags: repeated tags are not allowed: foo');
     }

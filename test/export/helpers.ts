@@ -3,7 +3,14 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { ROOT_CONTEXT, SpanKind, TraceFlags, trace, type Attributes, type HrTime } from '@opentelemetry/api';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type IdGenerator, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type IdGenerator,
+  type ReadableSpan,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import type { QueueConfig } from '../../src/config/types';
 import { QUEUE_DEFAULTS } from '../../src/config/defaults';
 
@@ -67,7 +74,11 @@ export function makeSpans(specs: SpanSpec[], processor?: SpanProcessor): Readabl
       ids.traceIds.push(traceId);
     }
     ids.spanIds.push(spec.spanId);
-    const span = tracer.startSpan(spec.name, { kind: spec.kind, startTime: spec.start, attributes: spec.attributes }, parent);
+    const span = tracer.startSpan(
+      spec.name,
+      { kind: spec.kind, startTime: spec.start, attributes: spec.attributes },
+      parent,
+    );
     for (const [name, time] of spec.events ?? []) span.addEvent(name, time);
     span.end(spec.end);
   }
@@ -184,7 +195,14 @@ export async function startReceiver(statuses: number[] = [202]): Promise<Receive
     req.on('end', () => {
       const raw = Buffer.concat(chunks);
       const body = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
-      requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, raw, body, remotePort: req.socket.remotePort ?? 0 });
+      requests.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        raw,
+        body,
+        remotePort: req.socket.remotePort ?? 0,
+      });
       for (const w of waiters.filter((w) => requests.length >= w.n)) {
         waiters.splice(waiters.indexOf(w), 1);
         w.resolve();
@@ -202,7 +220,8 @@ export async function startReceiver(statuses: number[] = [202]): Promise<Receive
   const port = (server.address() as AddressInfo).port;
   receiver.port = port;
   receiver.url = `http://127.0.0.1:${port}/api/v2/spans`;
-  receiver.waitFor = (n) => (requests.length >= n ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ n, resolve })));
+  receiver.waitFor = (n) =>
+    requests.length >= n ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ n, resolve }));
   receiver.close = () =>
     new Promise<void>((resolve) => {
       for (const res of hanging) res.destroy();

@@ -5,7 +5,15 @@ import { HttpSender, ZipkinSendError, type HttpSenderOptions } from '../../src/e
 import { closedPort, recordingLogger, startReceiver, type Receiver, type RecordingLogger } from './helpers';
 
 function sender(endpoint: string | null, log: RecordingLogger, overrides: Partial<HttpSenderOptions> = {}): HttpSender {
-  return new HttpSender({ endpoint, contentType: 'application/json', connectTimeout: 2000, sendTimeout: 5000, readTimeout: 5000, logger: log, ...overrides });
+  return new HttpSender({
+    endpoint,
+    contentType: 'application/json',
+    connectTimeout: 2000,
+    sendTimeout: 5000,
+    readTimeout: 5000,
+    logger: log,
+    ...overrides,
+  });
 }
 
 async function failure(p: Promise<void>): Promise<ZipkinSendError> {
@@ -31,13 +39,25 @@ describe('accepted POSTs', () => {
     await s.send('[{"a":1}]', 1);
     await s.send('[{"b":2},{"c":3}]', 2);
     await s.send('[]', 0);
-    expect(receiver.requests.map((r) => [r.method, r.url, r.headers['content-type'], r.headers['content-length'], r.body.toString()])).toEqual([
+    expect(
+      receiver.requests.map((r) => [
+        r.method,
+        r.url,
+        r.headers['content-type'],
+        r.headers['content-length'],
+        r.body.toString(),
+      ]),
+    ).toEqual([
       ['POST', '/api/v2/spans', 'application/json', '9', '[{"a":1}]'],
       ['POST', '/api/v2/spans', 'application/json', '17', '[{"b":2},{"c":3}]'],
       ['POST', '/api/v2/spans', 'application/json', '2', '[]'],
     ]);
     expect(receiver.requests[0].headers['content-encoding']).toBeUndefined();
-    expect(log.lines).toEqual(['debug zipkin batch size: 1', 'debug zipkin batch size: 2', 'debug zipkin batch size: 0']);
+    expect(log.lines).toEqual([
+      'debug zipkin batch size: 1',
+      'debug zipkin batch size: 2',
+      'debug zipkin batch size: 0',
+    ]);
     // keep-alive: one connection for all three
     expect(new Set(receiver.requests.map((r) => r.remotePort)).size).toBe(1);
     await s.close();
@@ -69,7 +89,9 @@ describe("failures carry Kong's texts", () => {
   test('non-2xx: zipkin server responded unexpectedly: <status> <reason>', async () => {
     receiver = await startReceiver([500, 400, 302]);
     const s = sender(receiver.url, recordingLogger());
-    expect((await failure(s.send('[]', 0))).message).toBe('zipkin server responded unexpectedly: 500 Internal Server Error');
+    expect((await failure(s.send('[]', 0))).message).toBe(
+      'zipkin server responded unexpectedly: 500 Internal Server Error',
+    );
     expect((await failure(s.send('[]', 0))).message).toBe('zipkin server responded unexpectedly: 400 Bad Request');
     expect((await failure(s.send('[]', 0))).message).toBe('zipkin server responded unexpectedly: 302 Found');
     await s.close();
@@ -99,7 +121,11 @@ describe("failures carry Kong's texts", () => {
     await new Promise<void>((resolve) => stalled.listen(0, '127.0.0.1', resolve));
     const port = (stalled.address() as net.AddressInfo).port;
     // Larger than what the loopback socket buffers absorb, so writing cannot finish.
-    const s = sender(`http://127.0.0.1:${port}/`, recordingLogger(), { connectTimeout: 0, sendTimeout: 150, readTimeout: 0 });
+    const s = sender(`http://127.0.0.1:${port}/`, recordingLogger(), {
+      connectTimeout: 0,
+      sendTimeout: 150,
+      readTimeout: 0,
+    });
     expect((await failure(s.send(Buffer.alloc(64 * 1024 * 1024), 1))).message).toBe('zipkin request failed: timeout');
     for (const socket of sockets) socket.destroy();
     await new Promise<void>((resolve) => stalled.close(() => resolve()));
@@ -134,7 +160,11 @@ describe("failures carry Kong's texts", () => {
       if (state === 'pending') break;
       if (fillers.length > 20) throw new Error('could not fill the backlog');
     }
-    const s = sender(`http://127.0.0.1:${port}/`, recordingLogger(), { connectTimeout: 100, sendTimeout: 0, readTimeout: 0 });
+    const s = sender(`http://127.0.0.1:${port}/`, recordingLogger(), {
+      connectTimeout: 100,
+      sendTimeout: 0,
+      readTimeout: 0,
+    });
     const started = Date.now();
     expect((await failure(s.send('[]', 0))).message).toBe('zipkin request failed: timeout');
     expect(Date.now() - started).toBeLessThan(1000);
@@ -173,7 +203,9 @@ describe('credentials in the endpoint URL', () => {
     const err = await failure(s.send('[]', 0));
     expect(err.message).toBe('zipkin request failed: connection refused');
     expect(JSON.stringify(err) + String(err.stack)).not.toMatch(/hunter2|admin/);
-    expect(() => sender('http://u:secret@[::1', recordingLogger())).toThrow(new Error('http_endpoint is not a valid URL'));
+    expect(() => sender('http://u:secret@[::1', recordingLogger())).toThrow(
+      new Error('http_endpoint is not a valid URL'),
+    );
     await s.close();
   });
 });

@@ -30,8 +30,18 @@ function controllableHandler(behave: (call: Call, index: number) => Promise<void
 
 let t0 = 0;
 
-function makeQueue(config: Partial<QueueConfig>, handler: QueueHandler<string>, logger: RecordingLogger = recordingLogger()) {
-  return new KongQueue<string>({ name: 'p1', logTag: 'zipkin plugin p1', config: queueConfig(config), handler, logger });
+function makeQueue(
+  config: Partial<QueueConfig>,
+  handler: QueueHandler<string>,
+  logger: RecordingLogger = recordingLogger(),
+) {
+  return new KongQueue<string>({
+    name: 'p1',
+    logTag: 'zipkin plugin p1',
+    config: queueConfig(config),
+    handler,
+    logger,
+  });
 }
 
 /** A promise the test settles by hand. */
@@ -139,7 +149,9 @@ describe('batching and coalescing (§6.4)', () => {
 
   test('delivery is strictly sequential: the next batch waits for the previous one, retries included', async () => {
     const gates = [deferred(), deferred()];
-    const h = controllableHandler((_call, i) => (i === 0 ? Promise.reject(new Error('down')) : i === 1 ? gates[0].promise : Promise.resolve()));
+    const h = controllableHandler((_call, i) =>
+      i === 0 ? Promise.reject(new Error('down')) : i === 1 ? gates[0].promise : Promise.resolve(),
+    );
     const q = makeQueue({ max_batch_size: 2, max_coalescing_delay: 0 }, h.handler);
     for (const e of ['a', 'b', 'c', 'd', 'e']) q.enqueue(e, 1);
     await tick(0);
@@ -204,7 +216,20 @@ describe('capacity (§6.3)', () => {
     expect(warnings()).toEqual([`warn ${P}queue at 80% capacity`, `warn ${P}queue at 80% capacity`]);
     gates.get('y')?.resolve();
     await tick(0);
-    expect(h.calls.map((c) => c.batch[0])).toEqual(['x', 'a2', 'a3', 'a4', 'a5', 'a6', 'y', 'b0', 'b1', 'b2', 'b3', 'b4']);
+    expect(h.calls.map((c) => c.batch[0])).toEqual([
+      'x',
+      'a2',
+      'a3',
+      'a4',
+      'a5',
+      'a6',
+      'y',
+      'b0',
+      'b1',
+      'b2',
+      'b3',
+      'b4',
+    ]);
   });
 
   test('max_bytes: oldest entries are dropped until the new one fits, with the count', async () => {
@@ -229,7 +254,7 @@ describe('capacity (§6.3)', () => {
     expect(nonDebug(log).slice(1)).toEqual([`info ${P}queue resumed processing`]);
   });
 
-  test('an entry larger than max_bytes is rejected with Kong\'s text and logged', async () => {
+  test("an entry larger than max_bytes is rejected with Kong's text and logged", async () => {
     const log = recordingLogger();
     const h = controllableHandler();
     const q = makeQueue({ max_bytes: 100 }, h.handler, log);
@@ -270,7 +295,9 @@ describe('retries (§6.5)', () => {
     const lines = nonDebug(log);
     expect(lines).toHaveLength(expected.length + 1);
     expect(lines.slice(0, -1).every((l) => l === `warn ${P}handler could not process entries: boom`)).toBe(true);
-    expect(lines[lines.length - 1]).toBe(`error ${P}could not send entries due to max_retry_time exceeded. 1 queue entries were lost`);
+    expect(lines[lines.length - 1]).toBe(
+      `error ${P}could not send entries due to max_retry_time exceeded. 1 queue entries were lost`,
+    );
     expect(q.health()).toMatchObject({ queued: 1, sent: 0, retried: expected.length - 1, batches: 1, inFlight: 0 });
     expect(q.health().dropped.retry_exhausted).toBe(1);
   });
@@ -278,7 +305,11 @@ describe('retries (§6.5)', () => {
   test('giving up names the number of entries of the lost batch', async () => {
     const log = recordingLogger();
     const h = controllableHandler(() => Promise.reject(new Error('zipkin request failed: connection refused')));
-    const q = makeQueue({ max_batch_size: 3, max_coalescing_delay: 0.1, max_retry_time: 0.05, initial_retry_delay: 0.02 }, h.handler, log);
+    const q = makeQueue(
+      { max_batch_size: 3, max_coalescing_delay: 0.1, max_retry_time: 0.05, initial_retry_delay: 0.02 },
+      h.handler,
+      log,
+    );
     for (const e of ['a', 'b', 'c']) q.enqueue(e, 1);
     await tick(1000);
     expect(nonDebug(log)).toEqual([
@@ -303,7 +334,7 @@ describe('retries (§6.5)', () => {
     ]);
   });
 
-  test('a failure without a message logs Kong\'s two lines', async () => {
+  test("a failure without a message logs Kong's two lines", async () => {
     const log = recordingLogger();
     const h = controllableHandler(() => Promise.reject(undefined));
     const q = makeQueue({ max_retry_time: -1 }, h.handler, log);
@@ -358,16 +389,27 @@ describe('concurrency_limit -1', () => {
     const q = makeQueue({ concurrency_limit: -1, max_entries: 2, max_bytes: 250 }, h.handler, log);
     expect(q.enqueue('a', 100)).toBeUndefined();
     expect(q.enqueue('b', 100)).toBeUndefined();
-    expect(q.enqueue('c', 100)).toBe('queue full: 2 deliveries in flight (concurrency_limit -1), dropping the new entry');
+    expect(q.enqueue('c', 100)).toBe(
+      'queue full: 2 deliveries in flight (concurrency_limit -1), dropping the new entry',
+    );
     await tick(0);
     gate.resolve();
     await tick(0);
     expect(q.enqueue('d', 200)).toBeUndefined();
-    expect(q.enqueue('e', 100)).toBe('byte capacity exceeded: 200 bytes in flight (concurrency_limit -1), dropping the new entry');
-    expect(q.enqueue('f', 300)).toBe("string to be queued is longer (300 bytes) than the queue's max_bytes (250 bytes)");
+    expect(q.enqueue('e', 100)).toBe(
+      'byte capacity exceeded: 200 bytes in flight (concurrency_limit -1), dropping the new entry',
+    );
+    expect(q.enqueue('f', 300)).toBe(
+      "string to be queued is longer (300 bytes) than the queue's max_bytes (250 bytes)",
+    );
     await tick(0);
     expect(h.calls.map((c) => c.batch)).toEqual([['a'], ['b'], ['d']]);
-    expect(q.health()).toMatchObject({ queued: 3, sent: 3, inFlight: 0, dropped: { queue_full: 1, max_bytes: 1, too_large: 1 } });
+    expect(q.health()).toMatchObject({
+      queued: 3,
+      sent: 3,
+      inFlight: 0,
+      dropped: { queue_full: 1, max_bytes: 1, too_large: 1 },
+    });
     expect(nonDebug(log)).toEqual([
       `error ${P}queue full: 2 deliveries in flight (concurrency_limit -1), dropping the new entry`,
       `error ${P}byte capacity exceeded: 200 bytes in flight (concurrency_limit -1), dropping the new entry`,
@@ -441,7 +483,9 @@ describe('flush and shutdown (§6.6)', () => {
     await tick(1000);
     expect(h.calls.map((c) => c.at)).toEqual([0, 40, 80, 120]);
     expect(flushedAt).toBe(120);
-    expect(log.lines).toContain(`error ${P}could not send entries due to max_retry_time exceeded. 1 queue entries were lost`);
+    expect(log.lines).toContain(
+      `error ${P}could not send entries due to max_retry_time exceeded. 1 queue entries were lost`,
+    );
   });
 
   test('flush on an idle queue resolves at once; after a forceFlush coalescing is normal again', async () => {

@@ -17,7 +17,9 @@ interface SchemaNode {
 
 /** The `ListOfSpans` validator; the yaml's id patterns are unanchored, so they are anchored here. */
 export function listOfSpansValidator(): ValidateFunction {
-  const doc = parse(readFileSync(path.join(API_DIR, 'zipkin2-api.yaml'), 'utf8')) as { definitions: Record<string, SchemaNode> };
+  const doc = parse(readFileSync(path.join(API_DIR, 'zipkin2-api.yaml'), 'utf8')) as {
+    definitions: Record<string, SchemaNode>;
+  };
   const definitions = structuredClone(doc.definitions);
   const span = definitions.Span.properties as Record<string, SchemaNode>;
   for (const field of ['traceId', 'id', 'parentId']) {
@@ -97,7 +99,9 @@ function endpoint(e: DecodedEndpoint | undefined): Record<string, unknown> | und
 /** Decodes a proto3 body with protobufjs into the JSON v2 shape (ids as hex, IPs as text). */
 export function decodeProto3(body: Uint8Array): Record<string, unknown>[] {
   const message = ListOfSpans.decode(body);
-  const object = ListOfSpans.toObject(message, { longs: Number, enums: String, defaults: false }) as { spans?: DecodedSpan[] };
+  const object = ListOfSpans.toObject(message, { longs: Number, enums: String, defaults: false }) as {
+    spans?: DecodedSpan[];
+  };
   return (object.spans ?? []).map((s) => {
     const out: Record<string, unknown> = { traceId: s.traceId.toString('hex') };
     if (s.parentId !== undefined) out.parentId = s.parentId.toString('hex');
@@ -108,7 +112,8 @@ export function decodeProto3(body: Uint8Array): Record<string, unknown>[] {
     if (s.duration !== undefined) out.duration = s.duration;
     if (s.localEndpoint !== undefined) out.localEndpoint = endpoint(s.localEndpoint);
     if (s.remoteEndpoint !== undefined) out.remoteEndpoint = endpoint(s.remoteEndpoint);
-    if (s.annotations !== undefined) out.annotations = s.annotations.map((a) => ({ value: a.value, timestamp: a.timestamp }));
+    if (s.annotations !== undefined)
+      out.annotations = s.annotations.map((a) => ({ value: a.value, timestamp: a.timestamp }));
     if (s.tags !== undefined) out.tags = { ...s.tags };
     if (s.debug !== undefined) out.debug = s.debug;
     if (s.shared !== undefined) out.shared = s.shared;

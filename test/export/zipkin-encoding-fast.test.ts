@@ -79,16 +79,33 @@ const AWKWARD = [
 ];
 
 describe('ZipkinJsonEncoder: strings', () => {
-  test.each(AWKWARD)('%j as span name, tag key, tag value, event name, peer.service and address equals JSON.stringify', (text) => {
-    const encoder = new ZipkinJsonEncoder({ localServiceName: 'kong', defaultServiceName: 'fallback' });
-    const options = { localServiceName: 'kong', defaultServiceName: 'fallback' };
-    const attributes: Attributes = { plain: 'v', ['k' + text]: 'value ' + text, other: text, 'peer.service': text, 'network.peer.address': text, 'network.peer.port': 80 };
-    const span = fake({ name: text, attributes, events: [[text, [1700000000, 5000]], ['krs', [1700000000, 6000]]] });
-    // Twice: the second time from whatever was cached.
-    const first = check(encoder, span, options);
-    expect(check(encoder, span, options)).toBe(first);
-    expect(JSON.parse(first)).toEqual(JSON.parse(JSON.stringify(toZipkinSpan(span, options))));
-  });
+  test.each(AWKWARD)(
+    '%j as span name, tag key, tag value, event name, peer.service and address equals JSON.stringify',
+    (text) => {
+      const encoder = new ZipkinJsonEncoder({ localServiceName: 'kong', defaultServiceName: 'fallback' });
+      const options = { localServiceName: 'kong', defaultServiceName: 'fallback' };
+      const attributes: Attributes = {
+        plain: 'v',
+        ['k' + text]: 'value ' + text,
+        other: text,
+        'peer.service': text,
+        'network.peer.address': text,
+        'network.peer.port': 80,
+      };
+      const span = fake({
+        name: text,
+        attributes,
+        events: [
+          [text, [1700000000, 5000]],
+          ['krs', [1700000000, 6000]],
+        ],
+      });
+      // Twice: the second time from whatever was cached.
+      const first = check(encoder, span, options);
+      expect(check(encoder, span, options)).toBe(first);
+      expect(JSON.parse(first)).toEqual(JSON.parse(JSON.stringify(toZipkinSpan(span, options))));
+    },
+  );
 
   test('a local service name that needs escaping or is not ASCII', () => {
     for (const localServiceName of ['k"ong', 'kông', 'k\u2028']) {
@@ -126,7 +143,17 @@ describe('ZipkinJsonEncoder: numbers', () => {
   ];
   test.each(times)('timestamps and duration: %s', (_, start, end) => {
     const encoder = new ZipkinJsonEncoder(OPTIONS);
-    check(encoder, fake({ start, end, events: [['krs', start], ['krf', end]] }));
+    check(
+      encoder,
+      fake({
+        start,
+        end,
+        events: [
+          ['krs', start],
+          ['krf', end],
+        ],
+      }),
+    );
     check(encoder, fake({ start, end, attributes: { a: 1 }, events: [['krs', end]] }));
   });
 
@@ -142,14 +169,55 @@ describe('ZipkinJsonEncoder: numbers', () => {
 
   test('ports: numbers and numeric strings, out of range, not integers', () => {
     const encoder = new ZipkinJsonEncoder(OPTIONS);
-    for (const port of [1, 80, 999, 1000, 8080, 65535, 1234567, -1, 0, 1e21, '8080', ' 443 ', '80.5', 'http', '', 80.5, true]) {
-      check(encoder, fake({ kind: SpanKind.CLIENT, attributes: { 'network.peer.address': '10.0.0.1', 'network.peer.port': port as AttributeValue } }));
+    for (const port of [
+      1,
+      80,
+      999,
+      1000,
+      8080,
+      65535,
+      1234567,
+      -1,
+      0,
+      1e21,
+      '8080',
+      ' 443 ',
+      '80.5',
+      'http',
+      '',
+      80.5,
+      true,
+    ]) {
+      check(
+        encoder,
+        fake({
+          kind: SpanKind.CLIENT,
+          attributes: { 'network.peer.address': '10.0.0.1', 'network.peer.port': port as AttributeValue },
+        }),
+      );
     }
   });
 
   test('tag values: Lua tostring of numbers and booleans, arrays', () => {
     const encoder = new ZipkinJsonEncoder(OPTIONS);
-    const values: AttributeValue[] = [0, -0, 200, 1.5, 0.1 + 0.2, 1e21, -7, NaN, Infinity, true, false, ['a', 'b'], [1, 2], ['q"uote', 'x'], [], 'x'];
+    const values: AttributeValue[] = [
+      0,
+      -0,
+      200,
+      1.5,
+      0.1 + 0.2,
+      1e21,
+      -7,
+      NaN,
+      Infinity,
+      true,
+      false,
+      ['a', 'b'],
+      [1, 2],
+      ['q"uote', 'x'],
+      [],
+      'x',
+    ];
     for (const value of values) {
       check(encoder, fake({ attributes: { before: 'b', value, after: 'a' } }));
       check(encoder, fake({ attributes: { value, after: 'a' } })); // first tag
@@ -165,7 +233,16 @@ describe('ZipkinJsonEncoder: cached fragments stay right when spans change', () 
       { attributes: { lc: 'kong', 'http.method': 'POST', 'http.path': '/a', 'http.status_code': 200 } },
       { attributes: { lc: 'kong', 'http.method': 'GET', 'http.path': '/b', 'http.status_code': 200 } },
       { attributes: { lc: 'kong', 'http.method': 'GET', 'http.path': '/a', 'http.status_code': 502 } },
-      { attributes: { lc: 'kong', 'http.method': 'GET', team: 'x', env: 'prod', 'http.path': '/a', 'http.status_code': 200 } },
+      {
+        attributes: {
+          lc: 'kong',
+          'http.method': 'GET',
+          team: 'x',
+          env: 'prod',
+          'http.path': '/a',
+          'http.status_code': 200,
+        },
+      },
       { attributes: { lc: 'kong', 'http.path': '/a', 'http.method': 'GET', 'http.status_code': 200 } },
       { attributes: { lc: '', 'http.method': 'GET', 'http.path': '/a', 'http.status_code': 200 } }, // empty: no tag, the next one is first
       { attributes: { lc: 'kong', 'http.method': '', 'http.path': '/a', 'http.status_code': 200 } },
@@ -178,13 +255,33 @@ describe('ZipkinJsonEncoder: cached fragments stay right when spans change', () 
       { name: 'GET', kind: SpanKind.INTERNAL },
       { name: 'GET', kind: SpanKind.PRODUCER, attributes: { 'peer.service': 's' } },
       { name: 'GET', kind: SpanKind.CONSUMER, attributes: { 'peer.service': 's', 'network.peer.address': '::1' } },
-      { attributes: { lc: 'kong', 'http.method': 'GET', x: null as unknown as AttributeValue, y: undefined, 'http.path': '/a' } },
+      {
+        attributes: {
+          lc: 'kong',
+          'http.method': 'GET',
+          x: null as unknown as AttributeValue,
+          y: undefined,
+          'http.path': '/a',
+        },
+      },
     ];
     // Several rounds in different orders: every fragment is reused after every other variant.
     for (let round = 0; round < 4; round++) {
       for (let i = 0; i < variants.length; i++) {
         const spec = variants[(i * (round + 1) + round) % variants.length];
-        check(encoder, fake({ ...spec, events: round % 2 === 0 ? [['krf', [1700000000, 7000]], ['krs', [1700000000, 6000]]] : [] }));
+        check(
+          encoder,
+          fake({
+            ...spec,
+            events:
+              round % 2 === 0
+                ? [
+                    ['krf', [1700000000, 7000]],
+                    ['krs', [1700000000, 6000]],
+                  ]
+                : [],
+          }),
+        );
       }
     }
   });
@@ -208,7 +305,17 @@ describe('ZipkinJsonEncoder: cached fragments stay right when spans change', () 
         ['kaf', [second + 1, 1000]],
         ['kas', [second - 1, 0]],
       ];
-      check(encoder, fake({ name: 'GET (proxy)', kind: SpanKind.CLIENT, start: [second, 500000000], end: [second + 1, 0], attributes: i % 2 === 0 ? { a: 'b' } : {}, events }));
+      check(
+        encoder,
+        fake({
+          name: 'GET (proxy)',
+          kind: SpanKind.CLIENT,
+          start: [second, 500000000],
+          end: [second + 1, 0],
+          attributes: i % 2 === 0 ? { a: 'b' } : {},
+          events,
+        }),
+      );
     }
   });
 
@@ -242,17 +349,28 @@ describe('ZipkinJsonEncoder: cached fragments stay right when spans change', () 
       const attributes: Attributes = { ['first' + i]: i, ['k' + (i % 300)]: 'v' + (i % 7), shared: 'x' };
       const span = fake({ name: 'n' + i, attributes, events: [['e' + i, [1700000000, i * 1000]]] });
       check(encoder, span);
-      if (i % 50 === 0) check(encoder, fake({ name: 'GET', attributes: { lc: 'kong', shared: 'x' }, events: [['krs', [1700000000, 0]]] }));
+      if (i % 50 === 0)
+        check(
+          encoder,
+          fake({ name: 'GET', attributes: { lc: 'kong', shared: 'x' }, events: [['krs', [1700000000, 0]]] }),
+        );
     }
   });
 
   test('a 64-bit trace id (gateway_zipkin.trace_id_bytes = 8) wherever the attribute is', () => {
     const encoder = new ZipkinJsonEncoder(OPTIONS);
     const traceId = '0000000000000000463ac35c9f6413ad';
-    for (const attributes of [{ 'gateway_zipkin.trace_id_bytes': 8 }, { lc: 'kong', 'gateway_zipkin.trace_id_bytes': 8 }, { lc: 'kong' }, { 'gateway_zipkin.trace_id_bytes': 16 }]) {
+    for (const attributes of [
+      { 'gateway_zipkin.trace_id_bytes': 8 },
+      { lc: 'kong', 'gateway_zipkin.trace_id_bytes': 8 },
+      { lc: 'kong' },
+      { 'gateway_zipkin.trace_id_bytes': 16 },
+    ]) {
       check(encoder, fake({ traceId, attributes }));
     }
-    expect(JSON.parse(encoder.encode(fake({ traceId, attributes: { 'gateway_zipkin.trace_id_bytes': 8 } }))).traceId).toBe('463ac35c9f6413ad');
+    expect(
+      JSON.parse(encoder.encode(fake({ traceId, attributes: { 'gateway_zipkin.trace_id_bytes': 8 } }))).traceId,
+    ).toBe('463ac35c9f6413ad');
   });
 
   test('real SDK spans: the reference example, many times, in one body', () => {
@@ -286,7 +404,12 @@ describe('zipkinJsonBody: joined in chunks', () => {
   test('encoded spans: one body equal to JSON.stringify of the objects', () => {
     const encoder = new ZipkinJsonEncoder(OPTIONS);
     const spans = Array.from({ length: 400 }, (_, i) =>
-      fake({ name: i % 7 === 0 ? 'GÉT' : 'GET', spanId: (i + 1).toString(16).padStart(16, '0'), attributes: { lc: 'kong', 'http.path': '/orders/' + i, pad: 'p'.repeat(i % 50) }, events: [['krs', [1700000000, i * 1000]]] }),
+      fake({
+        name: i % 7 === 0 ? 'GÉT' : 'GET',
+        spanId: (i + 1).toString(16).padStart(16, '0'),
+        attributes: { lc: 'kong', 'http.path': '/orders/' + i, pad: 'p'.repeat(i % 50) },
+        events: [['krs', [1700000000, i * 1000]]],
+      }),
     );
     const body = zipkinJsonBody(spans.map((s) => encoder.encode(s)));
     expect(body.length).toBeGreaterThan(3 * 32 * 1024);
@@ -296,10 +419,36 @@ describe('zipkinJsonBody: joined in chunks', () => {
 
 describe('ZipkinJsonEncoder: generated spans through one long-lived encoder', () => {
   const awkward = fc.constantFrom(...AWKWARD);
-  const text = fc.oneof(fc.constantFrom('GET', 'kong', '/a', 'orders', 'x'), awkward, fc.string({ maxLength: 12 }), fc.string({ unit: 'binary', maxLength: 6 }));
-  const value: fc.Arbitrary<AttributeValue> = fc.oneof(text, fc.integer({ min: -5, max: 70000 }), fc.double(), fc.boolean(), fc.array(text, { maxLength: 3 }));
-  const key = fc.oneof(fc.constantFrom('lc', 'http.method', 'http.path', 'kong.service', 'network.peer.address', 'network.peer.port', 'peer.service', 'gateway_zipkin.trace_id_bytes'), text);
-  const time = fc.tuple(fc.oneof(fc.constant(1700000000), fc.integer({ min: 0, max: 2e9 })), fc.oneof(fc.integer({ min: 0, max: 999999999 }), fc.double({ min: -1, max: 2e9, noNaN: true })));
+  const text = fc.oneof(
+    fc.constantFrom('GET', 'kong', '/a', 'orders', 'x'),
+    awkward,
+    fc.string({ maxLength: 12 }),
+    fc.string({ unit: 'binary', maxLength: 6 }),
+  );
+  const value: fc.Arbitrary<AttributeValue> = fc.oneof(
+    text,
+    fc.integer({ min: -5, max: 70000 }),
+    fc.double(),
+    fc.boolean(),
+    fc.array(text, { maxLength: 3 }),
+  );
+  const key = fc.oneof(
+    fc.constantFrom(
+      'lc',
+      'http.method',
+      'http.path',
+      'kong.service',
+      'network.peer.address',
+      'network.peer.port',
+      'peer.service',
+      'gateway_zipkin.trace_id_bytes',
+    ),
+    text,
+  );
+  const time = fc.tuple(
+    fc.oneof(fc.constant(1700000000), fc.integer({ min: 0, max: 2e9 })),
+    fc.oneof(fc.integer({ min: 0, max: 999999999 }), fc.double({ min: -1, max: 2e9, noNaN: true })),
+  );
   const spec = fc.record({
     name: text,
     kind: fc.constantFrom(SpanKind.INTERNAL, SpanKind.SERVER, SpanKind.CLIENT, SpanKind.PRODUCER, SpanKind.CONSUMER),
@@ -313,16 +462,20 @@ describe('ZipkinJsonEncoder: generated spans through one long-lived encoder', ()
 
   test('property: byte-identical to JSON.stringify, size equal to Buffer.byteLength', () => {
     fc.assert(
-      fc.property(fc.array(spec, { minLength: 1, maxLength: 6 }), fc.constantFrom(null, 'svc', 'sv"c'), (specs, defaultServiceName) => {
-        const options = { localServiceName: 'kong', defaultServiceName };
-        let encoder = encoders.get(defaultServiceName);
-        if (encoder === undefined) encoders.set(defaultServiceName, (encoder = new ZipkinJsonEncoder(options)));
-        for (const s of specs) {
-          const attributes: Attributes = {};
-          for (const [k, v] of s.attributes) if (k !== '__proto__') attributes[k] = v;
-          check(encoder, fake({ ...s, attributes }), options);
-        }
-      }),
+      fc.property(
+        fc.array(spec, { minLength: 1, maxLength: 6 }),
+        fc.constantFrom(null, 'svc', 'sv"c'),
+        (specs, defaultServiceName) => {
+          const options = { localServiceName: 'kong', defaultServiceName };
+          let encoder = encoders.get(defaultServiceName);
+          if (encoder === undefined) encoders.set(defaultServiceName, (encoder = new ZipkinJsonEncoder(options)));
+          for (const s of specs) {
+            const attributes: Attributes = {};
+            for (const [k, v] of s.attributes) if (k !== '__proto__') attributes[k] = v;
+            check(encoder, fake({ ...s, attributes }), options);
+          }
+        },
+      ),
       { numRuns: 400 },
     );
   });
@@ -336,7 +489,11 @@ describe('ZipkinExporter: encodedSize', () => {
     expect(json.encodedSize(b)).toBe(b.length);
     expect(json.encodedSize(a)).toBe(Buffer.byteLength(a));
     expect(Buffer.byteLength(a)).toBe(a.length + 2);
-    const proto = new ZipkinExporter({ httpEndpoint: 'http://127.0.0.1:9/api/v2/spans', localServiceName: 'kong', encoding: 'proto3' });
+    const proto = new ZipkinExporter({
+      httpEndpoint: 'http://127.0.0.1:9/api/v2/spans',
+      localServiceName: 'kong',
+      encoding: 'proto3',
+    });
     const bytes = proto.encodeSpan(fake({ name: 'GET' })) as Uint8Array;
     expect(proto.encodedSize(bytes)).toBe(bytes.length);
   });
@@ -346,7 +503,8 @@ describe('proto3: byte-identical to protobufjs encoding the same message', () =>
   const root = protobuf.loadSync(path.join(__dirname, '..', 'fixtures', 'zipkin-api', 'zipkin.proto'));
   const ListOfSpans = root.lookupType('zipkin.proto3.ListOfSpans');
 
-  const ipBytes = (ip: string | undefined, parse: (ip: string) => number[] | undefined) => (ip === undefined ? undefined : parse(ip));
+  const ipBytes = (ip: string | undefined, parse: (ip: string) => number[] | undefined) =>
+    ip === undefined ? undefined : parse(ip);
 
   /** The message with proto3 defaults left out, as our writer does. */
   function reference(span: ZipkinSpan): Uint8Array {
@@ -361,7 +519,10 @@ describe('proto3: byte-identical to protobufjs encoding the same message', () =>
       if (e.port !== undefined && e.port > 0 && e.port < 2 ** 31) out.port = e.port;
       return out;
     };
-    const message: Record<string, unknown> = { traceId: Buffer.from(span.traceId.padStart(32, '0'), 'hex'), id: Buffer.from(span.id, 'hex') };
+    const message: Record<string, unknown> = {
+      traceId: Buffer.from(span.traceId.padStart(32, '0'), 'hex'),
+      id: Buffer.from(span.id, 'hex'),
+    };
     if (span.parentId !== undefined) message.parentId = Buffer.from(span.parentId, 'hex');
     if (span.kind !== undefined) message.kind = span.kind;
     if (span.name !== '') message.name = span.name;
@@ -369,36 +530,100 @@ describe('proto3: byte-identical to protobufjs encoding the same message', () =>
     if (span.duration > 0) message.duration = span.duration;
     message.localEndpoint = endpoint(span.localEndpoint);
     if (span.remoteEndpoint !== undefined) message.remoteEndpoint = endpoint(span.remoteEndpoint);
-    if (span.annotations !== undefined) message.annotations = span.annotations.map((a) => (a.value === '' ? { timestamp: a.timestamp } : a));
+    if (span.annotations !== undefined)
+      message.annotations = span.annotations.map((a) => (a.value === '' ? { timestamp: a.timestamp } : a));
     if (span.tags !== undefined) message.tags = span.tags;
     return ListOfSpans.encode(ListOfSpans.fromObject({ spans: [message] })).finish();
   }
 
   function same(span: ReadableSpan): void {
     const object = toZipkinSpan(span, OPTIONS);
-    expect(Buffer.from(proto3ListBody([encodeProto3Span(object)])).toString('hex')).toBe(Buffer.from(reference(object)).toString('hex'));
+    expect(Buffer.from(proto3ListBody([encodeProto3Span(object)])).toString('hex')).toBe(
+      Buffer.from(reference(object)).toString('hex'),
+    );
   }
 
   test('short and long strings, ASCII or not, at the 127 / 128 boundary', () => {
-    for (const s of ['a', 'x'.repeat(125), 'x'.repeat(126), 'x'.repeat(127), 'x'.repeat(128), 'x'.repeat(300), 'é', 'x'.repeat(126) + 'é', 'pair \ud83d\ude00', 'del\u007f', 'ctl\u0001']) {
-      same(fake({ name: s, attributes: { [s]: s, 'peer.service': s, 'network.peer.port': 8080 }, events: [[s, [1700000000, 1000]]] }));
+    for (const s of [
+      'a',
+      'x'.repeat(125),
+      'x'.repeat(126),
+      'x'.repeat(127),
+      'x'.repeat(128),
+      'x'.repeat(300),
+      'é',
+      'x'.repeat(126) + 'é',
+      'pair \ud83d\ude00',
+      'del\u007f',
+      'ctl\u0001',
+    ]) {
+      same(
+        fake({
+          name: s,
+          attributes: { [s]: s, 'peer.service': s, 'network.peer.port': 8080 },
+          events: [[s, [1700000000, 1000]]],
+        }),
+      );
     }
   });
 
   test('timestamps and durations across 32-bit boundaries; ids, ports and IPs', () => {
     for (const [start, end] of [
-      [[1700000000, 1000], [1700000001, 0]],
-      [[4294, 967295000], [4294, 967296000]], // µs around 2^32
-      [[1, 0], [1, 0]],
-      [[0, 1000], [0, 1000]], // timestamp 1 µs, duration 0
-      [[8e9, 999999000], [8e9 + 5000, 0]],
+      [
+        [1700000000, 1000],
+        [1700000001, 0],
+      ],
+      [
+        [4294, 967295000],
+        [4294, 967296000],
+      ], // µs around 2^32
+      [
+        [1, 0],
+        [1, 0],
+      ],
+      [
+        [0, 1000],
+        [0, 1000],
+      ], // timestamp 1 µs, duration 0
+      [
+        [8e9, 999999000],
+        [8e9 + 5000, 0],
+      ],
     ] as [HrTime, HrTime][]) {
-      same(fake({ start, end, events: [['krs', start], ['krf', end]] }));
+      same(
+        fake({
+          start,
+          end,
+          events: [
+            ['krs', start],
+            ['krf', end],
+          ],
+        }),
+      );
     }
     same(fake({ traceId: '0000000000000000463ac35c9f6413ad', attributes: { 'gateway_zipkin.trace_id_bytes': 8 } }));
-    same(fake({ traceId: 'ABCDEF0123456789abcdef0123456789', spanId: 'FFFFFFFFFFFFFFFF', parentId: '0123456789ABCDEF' }));
-    for (const ip of ['127.0.0.1', '10.1.2.3', '127.0.0.1', '::1', '2001:db8::c001', '::ffff:127.0.0.1', 'fe80::1%eth0', '::1', 'not-an-ip', '']) {
-      for (const port of [1, 127, 128, 65535, 0, -1]) same(fake({ kind: SpanKind.CLIENT, attributes: { 'network.peer.address': ip, 'network.peer.port': port, 'peer.service': 'svc' } }));
+    same(
+      fake({ traceId: 'ABCDEF0123456789abcdef0123456789', spanId: 'FFFFFFFFFFFFFFFF', parentId: '0123456789ABCDEF' }),
+    );
+    for (const ip of [
+      '127.0.0.1',
+      '10.1.2.3',
+      '127.0.0.1',
+      '::1',
+      '2001:db8::c001',
+      '::ffff:127.0.0.1',
+      'fe80::1%eth0',
+      '::1',
+      'not-an-ip',
+      '',
+    ]) {
+      for (const port of [1, 127, 128, 65535, 0, -1])
+        same(
+          fake({
+            kind: SpanKind.CLIENT,
+            attributes: { 'network.peer.address': ip, 'network.peer.port': port, 'peer.service': 'svc' },
+          }),
+        );
     }
   });
 
@@ -407,13 +632,27 @@ describe('proto3: byte-identical to protobufjs encoding the same message', () =>
     fc.assert(
       fc.property(
         fc.string({ unit: 'binary', maxLength: 140 }),
-        fc.array(fc.tuple(fc.string({ minLength: 1, maxLength: 20 }), fc.string({ unit: 'binary', minLength: 1, maxLength: 140 })), { maxLength: 4 }),
+        fc.array(
+          fc.tuple(
+            fc.string({ minLength: 1, maxLength: 20 }),
+            fc.string({ unit: 'binary', minLength: 1, maxLength: 140 }),
+          ),
+          { maxLength: 4 },
+        ),
         fc.integer({ min: 1, max: 2e9 }),
         fc.integer({ min: 0, max: 999999999 }),
         (name, tags, seconds, nanos) => {
           const attributes: Attributes = {};
           for (const [k, v] of tags) if (k !== '__proto__') attributes[k] = v;
-          same(fake({ name, attributes, start: [seconds, nanos], end: [seconds + 1, nanos], events: [[name, [seconds, nanos]]] }));
+          same(
+            fake({
+              name,
+              attributes,
+              start: [seconds, nanos],
+              end: [seconds + 1, nanos],
+              events: [[name, [seconds, nanos]]],
+            }),
+          );
         },
       ),
       { numRuns: 200 },

@@ -14,7 +14,9 @@ const T0: HrTime = [1700000000, 0];
 const at = (us: number): HrTime => [1700000000 + Math.floor(us / 1e6), (us % 1e6) * 1e3];
 
 function one(spec: Partial<SpanSpec>, options: ZipkinSpanOptions = OPTIONS) {
-  const [span] = makeSpans([{ name: 'GET', kind: SpanKind.SERVER, spanId: '00f067aa0ba902b7', start: T0, end: at(1500), ...spec }]);
+  const [span] = makeSpans([
+    { name: 'GET', kind: SpanKind.SERVER, spanId: '00f067aa0ba902b7', start: T0, end: at(1500), ...spec },
+  ]);
   const json = new ZipkinJsonEncoder(options).encode(span);
   const object = toZipkinSpan(span, options);
   // The fast encoder and the object form always agree, byte for byte.
@@ -41,7 +43,13 @@ describe('Kong span → Zipkin v2 JSON (§5.1)', () => {
         duration: 3250,
         localEndpoint: { serviceName: 'kong' },
         remoteEndpoint: { serviceName: 'my-svc', ipv4: '10.0.0.5', port: 8080 },
-        tags: { 'kong.balancer.try': '1', 'kong.service': 'svc-uuid', 'kong.service_name': 'my-svc', 'kong.route': 'route-uuid', 'kong.route_name': 'my-route' },
+        tags: {
+          'kong.balancer.try': '1',
+          'kong.service': 'svc-uuid',
+          'kong.service_name': 'my-svc',
+          'kong.route': 'route-uuid',
+          'kong.route_name': 'my-route',
+        },
       },
       {
         traceId: '0af7651916cd43dd8448eb211c80319c',
@@ -53,7 +61,13 @@ describe('Kong span → Zipkin v2 JSON (§5.1)', () => {
         duration: 20001,
         localEndpoint: { serviceName: 'kong' },
         remoteEndpoint: { serviceName: 'my-svc', ipv4: '10.0.0.5', port: 8080 },
-        tags: { 'peer.hostname': 'backend.local', 'kong.service': 'svc-uuid', 'kong.service_name': 'my-svc', 'kong.route': 'route-uuid', 'kong.route_name': 'my-route' },
+        tags: {
+          'peer.hostname': 'backend.local',
+          'kong.service': 'svc-uuid',
+          'kong.service_name': 'my-svc',
+          'kong.route': 'route-uuid',
+          'kong.route_name': 'my-route',
+        },
         annotations: [
           { value: 'khs', timestamp: 1700000000065000 },
           { value: 'khf', timestamp: 1700000000066000 },
@@ -73,7 +87,15 @@ describe('Kong span → Zipkin v2 JSON (§5.1)', () => {
         duration: 23000,
         localEndpoint: { serviceName: 'kong' },
         remoteEndpoint: { ipv4: '127.0.0.1', port: 53412 },
-        tags: { lc: 'kong', 'http.method': 'GET', 'http.host': 'example.com', 'http.path': '/', 'http.protocol': 'HTTP/1.1', 'http.status_code': '200', 'kong.node.id': 'node-uuid' },
+        tags: {
+          lc: 'kong',
+          'http.method': 'GET',
+          'http.host': 'example.com',
+          'http.path': '/',
+          'http.protocol': 'HTTP/1.1',
+          'http.status_code': '200',
+          'kong.node.id': 'node-uuid',
+        },
         annotations: [
           { value: 'krf', timestamp: 1700000000049000 },
           { value: 'krs', timestamp: 1700000000048000 },
@@ -81,7 +103,19 @@ describe('Kong span → Zipkin v2 JSON (§5.1)', () => {
       },
     ]);
     // Kong's first-level key order.
-    expect(Object.keys((parsed as object[])[1])).toEqual(['traceId', 'parentId', 'id', 'kind', 'name', 'timestamp', 'duration', 'localEndpoint', 'remoteEndpoint', 'tags', 'annotations']);
+    expect(Object.keys((parsed as object[])[1])).toEqual([
+      'traceId',
+      'parentId',
+      'id',
+      'kind',
+      'name',
+      'timestamp',
+      'duration',
+      'localEndpoint',
+      'remoteEndpoint',
+      'tags',
+      'annotations',
+    ]);
   });
 
   test('a root span has no parentId; no tags and no events leave both fields out', () => {
@@ -100,7 +134,10 @@ describe('Kong span → Zipkin v2 JSON (§5.1)', () => {
   });
 
   test('a generated 64-bit trace id (gateway_zipkin.trace_id_bytes = 8) reports 16 characters (§2.11)', () => {
-    const { object } = one({ traceId: '0000000000000000463ac35c9f6413ad', attributes: { 'gateway_zipkin.trace_id_bytes': 8 } });
+    const { object } = one({
+      traceId: '0000000000000000463ac35c9f6413ad',
+      attributes: { 'gateway_zipkin.trace_id_bytes': 8 },
+    });
     expect(object.traceId).toBe('463ac35c9f6413ad');
     expect(object.tags).toBeUndefined(); // internal attributes are never tags
     const extracted = one({ traceId: '0000000000000000463ac35c9f6413ad', parentId: 'b7ad6b7169203331' });
@@ -154,13 +191,21 @@ describe('Kong span → Zipkin v2 JSON (§5.1)', () => {
     const ep = (attributes: Record<string, string | number>, defaultServiceName: string | null = null) =>
       one({ attributes }, { localServiceName: 'gw', defaultServiceName }).object.remoteEndpoint;
     expect(ep({ 'network.peer.address': '10.0.0.1' })).toBeUndefined();
-    expect(ep({ 'network.peer.address': '10.0.0.1' }, 'fallback')).toEqual({ serviceName: 'fallback', ipv4: '10.0.0.1' });
+    expect(ep({ 'network.peer.address': '10.0.0.1' }, 'fallback')).toEqual({
+      serviceName: 'fallback',
+      ipv4: '10.0.0.1',
+    });
     expect(ep({ 'network.peer.port': 9000 })).toEqual({ port: 9000 });
     expect(ep({ 'peer.service': 'svc' }, 'fallback')).toEqual({ serviceName: 'svc' });
-    expect(ep({ 'network.peer.address': '2001:db8::c001', 'network.peer.port': 443 })).toEqual({ ipv6: '2001:db8::c001', port: 443 });
+    expect(ep({ 'network.peer.address': '2001:db8::c001', 'network.peer.port': 443 })).toEqual({
+      ipv6: '2001:db8::c001',
+      port: 443,
+    });
     expect(ep({})).toBeUndefined();
     expect(ep({}, 'fallback')).toEqual({ serviceName: 'fallback' });
-    expect(one({}, { localServiceName: 'gw', defaultServiceName: null }).object.localEndpoint).toEqual({ serviceName: 'gw' });
+    expect(one({}, { localServiceName: 'gw', defaultServiceName: null }).object.localEndpoint).toEqual({
+      serviceName: 'gw',
+    });
   });
 
   test('times: integer µs floored from HrTime (docs/design.md difference 7); duration = floor(end − start), never negative', () => {
@@ -180,7 +225,11 @@ describe('Kong span → Zipkin v2 JSON (§5.1)', () => {
   });
 
   test('strings are JSON-escaped', () => {
-    const { json } = one({ name: 'GET /"quoted"\\\n\u2028ü', attributes: { 'k"ey': 'v\u0000al' }, events: [['a"b', T0]] });
+    const { json } = one({
+      name: 'GET /"quoted"\\\n\u2028ü',
+      attributes: { 'k"ey': 'v\u0000al' },
+      events: [['a"b', T0]],
+    });
     const parsed = JSON.parse(json) as { name: string; tags: Record<string, string>; annotations: { value: string }[] };
     expect(parsed.name).toBe('GET /"quoted"\\\n\u2028ü');
     expect(parsed.tags).toEqual({ 'k"ey': 'v\u0000al' });
@@ -215,7 +264,11 @@ describe('proto3 ListOfSpans', () => {
         spanId: '00f067aa0ba902b7',
         start: T0,
         end: T0,
-        attributes: { 'gateway_zipkin.trace_id_bytes': 8, 'network.peer.address': '::ffff:127.0.0.1', 'network.peer.port': 5000 },
+        attributes: {
+          'gateway_zipkin.trace_id_bytes': 8,
+          'network.peer.address': '::ffff:127.0.0.1',
+          'network.peer.port': 5000,
+        },
       },
     ]);
     const object = toZipkinSpan(span, OPTIONS);
@@ -232,7 +285,9 @@ describe('proto3 ListOfSpans', () => {
   });
 
   test('ipv6 text to bytes', () => {
-    expect(Buffer.from(ipv6Bytes('2001:db8::c001') as number[]).toString('hex')).toBe('20010db8' + '0000'.repeat(5) + 'c001');
+    expect(Buffer.from(ipv6Bytes('2001:db8::c001') as number[]).toString('hex')).toBe(
+      '20010db8' + '0000'.repeat(5) + 'c001',
+    );
     expect(Buffer.from(ipv6Bytes('::1') as number[]).toString('hex')).toBe('00000000000000000000000000000001');
     expect(Buffer.from(ipv6Bytes('fe80::1%eth0') as number[]).toString('hex')).toBe('fe800000000000000000000000000001');
     expect(ipv6Bytes('not-an-ip')).toBeUndefined();
@@ -240,14 +295,23 @@ describe('proto3 ListOfSpans', () => {
 
   test('a long span (nested lengths past one varint byte) decodes', () => {
     const long = 'x'.repeat(300);
-    const { object } = one({ name: long, attributes: { big: long, 'peer.service': long, 'network.peer.port': 1 }, events: [[long, T0]] });
+    const { object } = one({
+      name: long,
+      attributes: { big: long, 'peer.service': long, 'network.peer.port': 1 },
+      events: [[long, T0]],
+    });
     expect(decodeProto3(proto3ListBody([encodeProto3Span(object)]))).toEqual([expectedProto3(object)]);
   });
 });
 
 describe('generated spans: every JSON body validates, every proto3 body decodes to the same spans', () => {
   const hex = (n: number) => fc.stringMatching(new RegExp(`^[0-9a-f]{${n}}$`)).filter((s) => !/^0+$/.test(s));
-  const attrValue = fc.oneof(fc.string(), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean());
+  const attrValue = fc.oneof(
+    fc.string(),
+    fc.integer(),
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+    fc.boolean(),
+  );
   const spec = fc.record({
     name: fc.string(),
     kind: fc.constantFrom(SpanKind.SERVER, SpanKind.CLIENT, SpanKind.INTERNAL),
@@ -260,46 +324,56 @@ describe('generated spans: every JSON body validates, every proto3 body decodes 
     ip: fc.option(fc.oneof(fc.ipV4(), fc.ipV6()), { nil: undefined }),
     port: fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined }),
     service: fc.option(fc.string({ minLength: 1 }), { nil: undefined }),
-    events: fc.uniqueArray(fc.tuple(fc.constantFrom('krs', 'krf', 'kas', 'kaf', 'khs', 'khf', 'kbs', 'kbf'), fc.integer({ min: 0, max: 1000 })), {
-      selector: (e) => e[0],
-      maxLength: 6,
-    }),
+    events: fc.uniqueArray(
+      fc.tuple(
+        fc.constantFrom('krs', 'krf', 'kas', 'kaf', 'khs', 'khf', 'kbs', 'kbf'),
+        fc.integer({ min: 0, max: 1000 }),
+      ),
+      {
+        selector: (e) => e[0],
+        maxLength: 6,
+      },
+    ),
     bytes8: fc.boolean(),
   });
 
   test('property', () => {
     fc.assert(
-      fc.property(fc.array(spec, { minLength: 1, maxLength: 4 }), fc.option(fc.string({ minLength: 1 }), { nil: null }), (specs, defaultServiceName) => {
-        const options = { localServiceName: 'kong', defaultServiceName };
-        const spans = makeSpans(
-          specs.map((s) => {
-            const attributes: Record<string, string | number | boolean> = {};
-            for (const [k, v] of Object.entries(s.attributes)) if (k !== '__proto__') attributes[k] = v;
-            if (s.ip !== undefined) attributes['network.peer.address'] = s.ip;
-            if (s.port !== undefined) attributes['network.peer.port'] = s.port;
-            if (s.service !== undefined) attributes['peer.service'] = s.service;
-            if (s.bytes8 && s.parentId === undefined) attributes['gateway_zipkin.trace_id_bytes'] = 8;
-            return {
-              name: s.name,
-              kind: s.kind,
-              traceId: s.bytes8 && s.parentId === undefined ? '0000000000000000' + s.traceId.slice(16) : s.traceId,
-              spanId: s.spanId,
-              parentId: s.parentId,
-              start: at(s.startUs),
-              end: at(s.startUs + s.durationUs),
-              attributes,
-              events: s.events.map(([name, offset]): [string, HrTime] => [name, at(s.startUs + offset)]),
-            };
-          }),
-        );
-        const encoder = new ZipkinJsonEncoder(options);
-        const objects = spans.map((span) => toZipkinSpan(span, options));
-        const body = zipkinJsonBody(spans.map((span) => encoder.encode(span)));
-        const parsed: unknown = JSON.parse(body);
-        if (!validate(parsed)) throw new Error(JSON.stringify(validate.errors));
-        expect(parsed).toEqual(JSON.parse(JSON.stringify(objects)));
-        expect(decodeProto3(proto3ListBody(objects.map(encodeProto3Span)))).toEqual(objects.map(expectedProto3));
-      }),
+      fc.property(
+        fc.array(spec, { minLength: 1, maxLength: 4 }),
+        fc.option(fc.string({ minLength: 1 }), { nil: null }),
+        (specs, defaultServiceName) => {
+          const options = { localServiceName: 'kong', defaultServiceName };
+          const spans = makeSpans(
+            specs.map((s) => {
+              const attributes: Record<string, string | number | boolean> = {};
+              for (const [k, v] of Object.entries(s.attributes)) if (k !== '__proto__') attributes[k] = v;
+              if (s.ip !== undefined) attributes['network.peer.address'] = s.ip;
+              if (s.port !== undefined) attributes['network.peer.port'] = s.port;
+              if (s.service !== undefined) attributes['peer.service'] = s.service;
+              if (s.bytes8 && s.parentId === undefined) attributes['gateway_zipkin.trace_id_bytes'] = 8;
+              return {
+                name: s.name,
+                kind: s.kind,
+                traceId: s.bytes8 && s.parentId === undefined ? '0000000000000000' + s.traceId.slice(16) : s.traceId,
+                spanId: s.spanId,
+                parentId: s.parentId,
+                start: at(s.startUs),
+                end: at(s.startUs + s.durationUs),
+                attributes,
+                events: s.events.map(([name, offset]): [string, HrTime] => [name, at(s.startUs + offset)]),
+              };
+            }),
+          );
+          const encoder = new ZipkinJsonEncoder(options);
+          const objects = spans.map((span) => toZipkinSpan(span, options));
+          const body = zipkinJsonBody(spans.map((span) => encoder.encode(span)));
+          const parsed: unknown = JSON.parse(body);
+          if (!validate(parsed)) throw new Error(JSON.stringify(validate.errors));
+          expect(parsed).toEqual(JSON.parse(JSON.stringify(objects)));
+          expect(decodeProto3(proto3ListBody(objects.map(encodeProto3Span)))).toEqual(objects.map(expectedProto3));
+        },
+      ),
       { numRuns: 150 },
     );
   });

@@ -6,7 +6,16 @@ import type { QueueConfig } from '../../src/config/types';
 import { estimateSpanSize, KongQueueSpanProcessor, ZipkinExporter, type ZipkinExporterOptions } from '../../src/export';
 import { ZipkinJsonEncoder } from '../../src/export/zipkin-json-encoder';
 import { toZipkinSpan } from '../../src/export/zipkin-span';
-import { closedPort, kongExampleSpecs, makeSpans, queueConfig, recordingLogger, startReceiver, type Receiver, type RecordingLogger } from './helpers';
+import {
+  closedPort,
+  kongExampleSpecs,
+  makeSpans,
+  queueConfig,
+  recordingLogger,
+  startReceiver,
+  type Receiver,
+  type RecordingLogger,
+} from './helpers';
 import { decodeProto3, expectedProto3, listOfSpansValidator } from './wire';
 
 const validate = listOfSpansValidator();
@@ -19,7 +28,11 @@ afterEach(async () => {
   receiver = undefined;
 });
 
-function plugin(exporterOptions: Partial<ZipkinExporterOptions>, queue: Partial<QueueConfig> = {}, log: RecordingLogger = recordingLogger()) {
+function plugin(
+  exporterOptions: Partial<ZipkinExporterOptions>,
+  queue: Partial<QueueConfig> = {},
+  log: RecordingLogger = recordingLogger(),
+) {
   const exporter = new ZipkinExporter({ httpEndpoint: receiver?.url ?? null, logger: log, ...exporterOptions });
   const processor = new KongQueueSpanProcessor({ exporter, queue: queueConfig(queue), name: 'p1', logger: log });
   return { exporter, processor, log };
@@ -41,10 +54,18 @@ describe('KongQueueSpanProcessor + ZipkinExporter over HTTP', () => {
     const bodies = receiver.requests.map((r) => JSON.parse(r.body.toString()) as unknown[]);
     for (const body of bodies) expect(validate(body)).toBe(true);
     expect(bodies).toEqual(expectedExample().map((span) => [span]));
-    expect(receiver.requests.every((r) => r.headers['content-type'] === 'application/json' && r.body[0] === 0x5b)).toBe(true);
+    expect(receiver.requests.every((r) => r.headers['content-type'] === 'application/json' && r.body[0] === 0x5b)).toBe(
+      true,
+    );
     expect(new Set(receiver.requests.map((r) => r.remotePort)).size).toBe(1);
     await processor.shutdown();
-    expect(processor.health()).toMatchObject({ queued: 3, sent: 3, batches: 3, retried: 0, size: { entries: 0, bytes: 0 } });
+    expect(processor.health()).toMatchObject({
+      queued: 3,
+      sent: 3,
+      batches: 3,
+      retried: 0,
+      size: { entries: 0, bytes: 0 },
+    });
     expect(nonDebug(log)).toEqual([]);
   });
 
@@ -88,7 +109,9 @@ describe('KongQueueSpanProcessor + ZipkinExporter over HTTP', () => {
     await receiver.waitFor(2);
     await processor.forceFlush();
     expect(receiver.requests[0].body.equals(receiver.requests[1].body)).toBe(true);
-    expect(nonDebug(log)).toEqual([`warn ${P}handler could not process entries: zipkin server responded unexpectedly: 500 Internal Server Error`]);
+    expect(nonDebug(log)).toEqual([
+      `warn ${P}handler could not process entries: zipkin server responded unexpectedly: 500 Internal Server Error`,
+    ]);
     expect(processor.health()).toMatchObject({ sent: 3, retried: 1, batches: 1 });
     await processor.shutdown();
   });
@@ -99,7 +122,12 @@ describe('KongQueueSpanProcessor + ZipkinExporter over HTTP', () => {
     const exporter = new ZipkinExporter({ httpEndpoint: `http://127.0.0.1:${port}/api/v2/spans`, logger: log });
     const processor = new KongQueueSpanProcessor({
       exporter,
-      queue: queueConfig({ max_batch_size: 3, max_coalescing_delay: 0.05, max_retry_time: 0.05, initial_retry_delay: 0.02 }),
+      queue: queueConfig({
+        max_batch_size: 3,
+        max_coalescing_delay: 0.05,
+        max_retry_time: 0.05,
+        initial_retry_delay: 0.02,
+      }),
       name: 'p1',
       logger: log,
     });
@@ -107,8 +135,14 @@ describe('KongQueueSpanProcessor + ZipkinExporter over HTTP', () => {
     await processor.shutdown();
     const lines = nonDebug(log);
     expect(lines.length).toBeGreaterThanOrEqual(3);
-    expect(lines.slice(0, -1).every((l) => l === `warn ${P}handler could not process entries: zipkin request failed: connection refused`)).toBe(true);
-    expect(lines[lines.length - 1]).toBe(`error ${P}could not send entries due to max_retry_time exceeded. 3 queue entries were lost`);
+    expect(
+      lines
+        .slice(0, -1)
+        .every((l) => l === `warn ${P}handler could not process entries: zipkin request failed: connection refused`),
+    ).toBe(true);
+    expect(lines[lines.length - 1]).toBe(
+      `error ${P}could not send entries due to max_retry_time exceeded. 3 queue entries were lost`,
+    );
     expect(processor.health().dropped.retry_exhausted).toBe(3);
   });
 
@@ -134,7 +168,12 @@ describe('KongQueueSpanProcessor + ZipkinExporter over HTTP', () => {
     expect(JSON.parse(receiver.requests[0].body.toString())).toHaveLength(3);
     // after shutdown: refused and logged
     const log = recordingLogger();
-    const p2 = new KongQueueSpanProcessor({ exporter: new InMemorySpanExporter(), queue: queueConfig(), name: 'p2', logger: log });
+    const p2 = new KongQueueSpanProcessor({
+      exporter: new InMemorySpanExporter(),
+      queue: queueConfig(),
+      name: 'p2',
+      logger: log,
+    });
     await p2.shutdown();
     makeSpans(kongExampleSpecs().slice(0, 1), p2);
     expect(log.lines).toEqual(['error failed to enqueue span: queue is shut down']);
@@ -171,7 +210,10 @@ describe('KongQueueSpanProcessor + ZipkinExporter over HTTP', () => {
   });
 
   test('max_bytes counts the encoded JSON of each span; too large → failed to enqueue span', async () => {
-    const { processor, log } = plugin({ httpEndpoint: 'http://127.0.0.1:9/never' }, { max_bytes: 300, max_batch_size: 10, max_coalescing_delay: 100 });
+    const { processor, log } = plugin(
+      { httpEndpoint: 'http://127.0.0.1:9/never' },
+      { max_bytes: 300, max_batch_size: 10, max_coalescing_delay: 100 },
+    );
     const specs = kongExampleSpecs();
     const encoder = new ZipkinJsonEncoder(OPTIONS);
     const sizes = makeSpans(specs).map((s) => Buffer.byteLength(encoder.encode(s)));
@@ -203,7 +245,12 @@ describe('feeding other exporters', () => {
       batches.push(spans.length);
       origExport(spans, cb);
     };
-    const processor = new KongQueueSpanProcessor({ exporter: memory, queue: queueConfig({ max_batch_size: 2, max_coalescing_delay: 0.05 }), name: 'p1', logger: recordingLogger() });
+    const processor = new KongQueueSpanProcessor({
+      exporter: memory,
+      queue: queueConfig({ max_batch_size: 2, max_coalescing_delay: 0.05 }),
+      name: 'p1',
+      logger: recordingLogger(),
+    });
     makeSpans(kongExampleSpecs(), processor);
     const estimated = makeSpans(kongExampleSpecs()).reduce((n, s) => n + estimateSpanSize(s), 0);
     expect(processor.health().size).toEqual({ entries: 3, bytes: estimated });
@@ -217,7 +264,12 @@ describe('feeding other exporters', () => {
     const log = recordingLogger();
     const exporter = new InMemorySpanExporter();
     exporter.export = (_spans, cb) => cb({ code: ExportResultCode.FAILED });
-    const processor = new KongQueueSpanProcessor({ exporter, queue: queueConfig({ max_retry_time: -1 }), name: 'p1', logger: log });
+    const processor = new KongQueueSpanProcessor({
+      exporter,
+      queue: queueConfig({ max_retry_time: -1 }),
+      name: 'p1',
+      logger: log,
+    });
     makeSpans(kongExampleSpecs().slice(0, 1), processor);
     await processor.forceFlush();
     expect(log.lines.filter((l) => !l.startsWith('debug'))).toEqual([
@@ -245,10 +297,17 @@ describe('feeding other exporters', () => {
   test('ZipkinExporter used directly (e.g. under a stock BatchSpanProcessor): one POST per export, result codes', async () => {
     receiver = await startReceiver([202, 500]);
     const exporter = new ZipkinExporter({ httpEndpoint: receiver.url, logger: recordingLogger() });
-    const first = await new Promise<ExportResult>((resolve) => exporter.export(makeSpans(kongExampleSpecs().slice(2)), resolve));
+    const first = await new Promise<ExportResult>((resolve) =>
+      exporter.export(makeSpans(kongExampleSpecs().slice(2)), resolve),
+    );
     expect(first.code).toBe(ExportResultCode.SUCCESS);
-    const second = await new Promise<ExportResult>((resolve) => exporter.export(makeSpans(kongExampleSpecs().slice(2)), resolve));
-    expect(second).toEqual({ code: ExportResultCode.FAILED, error: expect.objectContaining({ message: 'zipkin server responded unexpectedly: 500 Internal Server Error' }) });
+    const second = await new Promise<ExportResult>((resolve) =>
+      exporter.export(makeSpans(kongExampleSpecs().slice(2)), resolve),
+    );
+    expect(second).toEqual({
+      code: ExportResultCode.FAILED,
+      error: expect.objectContaining({ message: 'zipkin server responded unexpectedly: 500 Internal Server Error' }),
+    });
     await exporter.shutdown();
     const third = await new Promise<ExportResult>((resolve) => exporter.export([], resolve));
     expect(third.code).toBe(ExportResultCode.FAILED);
@@ -257,7 +316,15 @@ describe('feeding other exporters', () => {
 
   test('the exporter with a SpanKind.INTERNAL span and default options', () => {
     const exporter = new ZipkinExporter({ httpEndpoint: 'http://127.0.0.1:9/' });
-    const [span] = makeSpans([{ name: 'x', kind: SpanKind.INTERNAL, spanId: '00f067aa0ba902b7', start: [1700000000, 0], end: [1700000000, 1000] }]);
+    const [span] = makeSpans([
+      {
+        name: 'x',
+        kind: SpanKind.INTERNAL,
+        spanId: '00f067aa0ba902b7',
+        start: [1700000000, 0],
+        end: [1700000000, 1000],
+      },
+    ]);
     expect(exporter.encodeSpan(span)).toBe(
       '{"traceId":"0af7651916cd43dd8448eb211c80319c","id":"00f067aa0ba902b7","name":"x","timestamp":1700000000000000,"duration":1,"localEndpoint":{"serviceName":"kong"}}',
     );

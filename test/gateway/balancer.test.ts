@@ -14,7 +14,22 @@ describe('WeightedRoundRobin (smooth weighted round-robin)', () => {
       { host: 'b', port: 1, weight: 1 },
       { host: 'c', port: 1, weight: 1 },
     ]);
-    expect(picks(wrr, 14)).toEqual(['a:1', 'a:1', 'b:1', 'a:1', 'c:1', 'a:1', 'a:1', 'a:1', 'a:1', 'b:1', 'a:1', 'c:1', 'a:1', 'a:1']);
+    expect(picks(wrr, 14)).toEqual([
+      'a:1',
+      'a:1',
+      'b:1',
+      'a:1',
+      'c:1',
+      'a:1',
+      'a:1',
+      'a:1',
+      'a:1',
+      'b:1',
+      'a:1',
+      'c:1',
+      'a:1',
+      'a:1',
+    ]);
   });
 
   it('equal weights alternate in target order; each turn of sum(weights) picks honors the weights', () => {
@@ -88,8 +103,14 @@ describe('service balancers and tries', () => {
   it('a service without an upstream has its host:port as the only target', () => {
     const direct = balancers.get(config.services[2].id);
     const tries = direct?.tries();
-    expect([tries?.next()?.name, tries?.next()?.name, tries?.next()]).toEqual(['backend.local:8080', 'backend.local:8080', null]);
-    expect(direct?.balancer.targets).toEqual([{ host: 'backend.local', port: 8080, weight: 1, name: 'backend.local:8080' }]);
+    expect([tries?.next()?.name, tries?.next()?.name, tries?.next()]).toEqual([
+      'backend.local:8080',
+      'backend.local:8080',
+      null,
+    ]);
+    expect(direct?.balancer.targets).toEqual([
+      { host: 'backend.local', port: 8080, weight: 1, name: 'backend.local:8080' },
+    ]);
   });
 
   it('Host header as Kong sets it: the port unless it is the scheme default', () => {

@@ -4,7 +4,14 @@ import { parseCliArgs } from '../../src/gateway/cli-args';
 describe('parseCliArgs', () => {
   test('gateway options, as the next argument or after =, --stream-listen repeatable', () => {
     expect(
-      parseCliArgs(['--config=k.yml', '--listen', '127.0.0.1:0', '--stream-listen', '127.0.0.1:1', '--stream-listen=[::1]:2']),
+      parseCliArgs([
+        '--config=k.yml',
+        '--listen',
+        '127.0.0.1:0',
+        '--stream-listen',
+        '127.0.0.1:1',
+        '--stream-listen=[::1]:2',
+      ]),
     ).toEqual({
       kind: 'gateway',
       config: 'k.yml',
@@ -29,7 +36,12 @@ describe('parseCliArgs', () => {
       json: true,
       tags: true,
     });
-    expect(parseCliArgs(['receive', '--listen=[::1]:0'])).toEqual({ kind: 'receive', listen: { host: '::1', port: 0 }, json: false, tags: false });
+    expect(parseCliArgs(['receive', '--listen=[::1]:0'])).toEqual({
+      kind: 'receive',
+      listen: { host: '::1', port: 0 },
+      json: false,
+      tags: false,
+    });
     expect(parseCliArgs(['--config', 'k', '-h'])).toEqual({ kind: 'help' });
   });
 

@@ -41,7 +41,12 @@ export async function startEcho(): Promise<EchoServer> {
     req.setEncoding('utf8');
     req.on('data', (c: string) => (body += c));
     req.on('end', () => {
-      const seen: EchoedRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers as Record<string, string>, body };
+      const seen: EchoedRequest = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers as Record<string, string>,
+        body,
+      };
       requests.push(seen);
       const reply = (): void => {
         res.setHeader('content-type', 'application/json');
@@ -142,7 +147,10 @@ export function runCli(args: readonly string[]): CliProcess {
           return true;
         };
         if (check()) return;
-        const timer = setTimeout(() => fail(new Error(`not ready after ${timeoutMs} ms:\n${proc.stdout}\n${proc.stderr}`)), timeoutMs);
+        const timer = setTimeout(
+          () => fail(new Error(`not ready after ${timeoutMs} ms:\n${proc.stdout}\n${proc.stderr}`)),
+          timeoutMs,
+        );
         child.stdout.on('data', () => {
           if (check()) clearTimeout(timer);
         });

@@ -81,7 +81,11 @@ test('SIGTERM: stops accepting, finishes the request in flight, delivers every q
   const port = Number(/:(\d+)$/.exec(ready)?.[1]);
   expect(gateway.stderr).toContain(`warn ${HEADER_TYPE_DEPRECATION}\n`);
 
-  const ids = ['0af7651916cd43dd8448eb211c803101', '0af7651916cd43dd8448eb211c803102', '0af7651916cd43dd8448eb211c803103'];
+  const ids = [
+    '0af7651916cd43dd8448eb211c803101',
+    '0af7651916cd43dd8448eb211c803102',
+    '0af7651916cd43dd8448eb211c803103',
+  ];
   const headers = (i: number): http.OutgoingHttpHeaders => ({ traceparent: `00-${ids[i]}-b7ad6b7169203331-01` });
 
   expect((await request(port, '/a/one', { headers: headers(0) })).status).toBe(200);
@@ -122,14 +126,19 @@ test('a collector that refuses: Kong queue warnings on stderr, requests unaffect
   const file = dir.write('refused.json', {
     _format_version: '3.0',
     services: [{ name: 's', url: `http://127.0.0.1:${echo.port}`, routes: [{ name: 'r', paths: ['/'] }] }],
-    plugins: [{ id: pluginId, name: 'zipkin', config: { http_endpoint: `http://127.0.0.1:${collector}/api/v2/spans`, sample_ratio: 1 } }],
+    plugins: [
+      {
+        id: pluginId,
+        name: 'zipkin',
+        config: { http_endpoint: `http://127.0.0.1:${collector}/api/v2/spans`, sample_ratio: 1 },
+      },
+    ],
   });
   const gateway = runCli(['--config', file, '--listen', '127.0.0.1:0']);
   const [ready] = await gateway.ready(1);
   const port = Number(/:(\d+)$/.exec(ready)?.[1]);
   expect((await request(port, '/x')).status).toBe(200);
-  const warning =
-    `warn [zipkin plugin ${pluginId}] queue ${pluginId}: handler could not process entries: zipkin request failed: connection refused\n`;
+  const warning = `warn [zipkin plugin ${pluginId}] queue ${pluginId}: handler could not process entries: zipkin request failed: connection refused\n`;
   const deadline = Date.now() + 3000;
   while (!gateway.stderr.includes(warning) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   expect(gateway.stderr).toContain(warning);
@@ -152,12 +161,18 @@ describe('bad command lines and configs exit before listening', () => {
         'error plugins[0].config.sample_ratio: value should be between 0 and 1\n',
       ],
       [
-        { _format_version: '3.0', services: [{ name: 's', url: 'http://x', routes: [{ paths: ['nope'] }] }], plugins: [{ name: 'rate-limiting' }] },
+        {
+          _format_version: '3.0',
+          services: [{ name: 's', url: 'http://x', routes: [{ paths: ['nope'] }] }],
+          plugins: [{ name: 'rate-limiting' }],
+        },
         'error services[0].routes[0].paths[0]: should start with: / (fixed path) or ~ (regex path)\n' +
           "error plugins[0].name: plugin 'rate-limiting' is not supported (supported: zipkin)\n",
       ],
     ];
-    const runs = cases.map(([deck], i) => runCli(['--config', dir.write(`bad${i}.json`, deck), '--listen', `127.0.0.1:${port}`]));
+    const runs = cases.map(([deck], i) =>
+      runCli(['--config', dir.write(`bad${i}.json`, deck), '--listen', `127.0.0.1:${port}`]),
+    );
     const missing = runCli(['--config', '/nonexistent/kong.yml', '--listen', `127.0.0.1:${port}`]);
     const codes = await Promise.all([...runs, missing].map((r) => r.exited));
     expect(codes).toEqual([1, 1, 1]);
@@ -176,9 +191,13 @@ describe('bad command lines and configs exit before listening', () => {
     const help = runCli(['--help']);
     expect(await Promise.all([none.exited, badListen.exited, unknown.exited, help.exited])).toEqual([2, 2, 2, 0]);
     expect(none.stderr).toBe('error --config FILE is required (see gateway-zipkin --help)\n');
-    expect(badListen.stderr).toBe("error --listen: expected HOST:PORT (e.g. 127.0.0.1:8000, [::1]:0), got 'localhost' (see gateway-zipkin --help)\n");
+    expect(badListen.stderr).toBe(
+      "error --listen: expected HOST:PORT (e.g. 127.0.0.1:8000, [::1]:0), got 'localhost' (see gateway-zipkin --help)\n",
+    );
     expect(unknown.stderr).toBe("error unknown option '--port' (see gateway-zipkin --help)\n");
-    expect(help.stdout).toMatch(/^Usage:\n {2}gateway-zipkin --config FILE \[--listen HOST:PORT\] \[--stream-listen HOST:PORT\]\.\.\.\n/);
+    expect(help.stdout).toMatch(
+      /^Usage:\n {2}gateway-zipkin --config FILE \[--listen HOST:PORT\] \[--stream-listen HOST:PORT\]\.\.\.\n/,
+    );
     expect(help.stderr).toBe('');
   });
 
@@ -189,10 +208,19 @@ describe('bad command lines and configs exit before listening', () => {
     const busyPort = (busy.address() as net.AddressInfo).port;
     const proxyPort = await freePort();
     try {
-      const run = runCli(['--config', file, '--listen', `127.0.0.1:${proxyPort}`, '--stream-listen', `127.0.0.1:${busyPort}`]);
+      const run = runCli([
+        '--config',
+        file,
+        '--listen',
+        `127.0.0.1:${proxyPort}`,
+        '--stream-listen',
+        `127.0.0.1:${busyPort}`,
+      ]);
       expect(await run.exited).toBe(1);
       expect(run.stdout).toBe('');
-      expect(run.stderr).toContain(`error could not listen on 127.0.0.1:${busyPort}: listen EADDRINUSE: address already in use 127.0.0.1:${busyPort}\n`);
+      expect(run.stderr).toContain(
+        `error could not listen on 127.0.0.1:${busyPort}: listen EADDRINUSE: address already in use 127.0.0.1:${busyPort}\n`,
+      );
       expect(await refused(proxyPort)).toBe(true);
     } finally {
       await new Promise((r) => busy.close(r));

@@ -70,7 +70,10 @@ function w3c(): { traceId: string; parentId: string; header: string } {
 }
 
 function zipkin(localServiceName: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { name: 'zipkin', config: { http_endpoint: receiver.url, local_service_name: localServiceName, sample_ratio: 1, ...extra } };
+  return {
+    name: 'zipkin',
+    config: { http_endpoint: receiver.url, local_service_name: localServiceName, sample_ratio: 1, ...extra },
+  };
 }
 
 function echoed(body: string): EchoedRequest {
@@ -103,7 +106,12 @@ beforeAll(async () => {
           { id: ROUTE.main, name: 'main', paths: ['/main'] },
           { id: ROUTE.routed, name: 'routed', paths: ['/routed'], plugins: [zipkin('route-plugin')] },
           { id: ROUTE.quiet, name: 'quiet', paths: ['/quiet'], plugins: [zipkin('quiet-plugin', { sample_ratio: 0 })] },
-          { id: ROUTE.disabled, name: 'disabled', paths: ['/disabled'], plugins: [{ ...zipkin('disabled-plugin'), enabled: false }] },
+          {
+            id: ROUTE.disabled,
+            name: 'disabled',
+            paths: ['/disabled'],
+            plugins: [{ ...zipkin('disabled-plugin'), enabled: false }],
+          },
           { id: ROUTE.secure, name: 'secure', paths: ['/secure'], protocols: ['https'] },
           { id: ROUTE.kept, name: 'kept', paths: ['/kept'], strip_path: false, preserve_host: true },
         ],
@@ -118,9 +126,26 @@ beforeAll(async () => {
           { id: ROUTE.svcroute, name: 'svcroute', paths: ['/svcroute'], plugins: [zipkin('route-over-service')] },
         ],
       },
-      { id: SVC.flaky, name: 'svc-flaky', host: 'flaky.pool', retries: 1, routes: [{ id: ROUTE.flaky, name: 'flaky', paths: ['/flaky'] }] },
-      { id: SVC.dead, name: 'svc-dead', host: 'dead.pool', retries: 2, routes: [{ id: ROUTE.dead, name: 'dead', paths: ['/dead'] }] },
-      { id: SVC.nopeer, name: 'svc-nopeer', host: 'empty.pool', routes: [{ id: ROUTE.nopeer, name: 'nopeer', paths: ['/nopeer'] }] },
+      {
+        id: SVC.flaky,
+        name: 'svc-flaky',
+        host: 'flaky.pool',
+        retries: 1,
+        routes: [{ id: ROUTE.flaky, name: 'flaky', paths: ['/flaky'] }],
+      },
+      {
+        id: SVC.dead,
+        name: 'svc-dead',
+        host: 'dead.pool',
+        retries: 2,
+        routes: [{ id: ROUTE.dead, name: 'dead', paths: ['/dead'] }],
+      },
+      {
+        id: SVC.nopeer,
+        name: 'svc-nopeer',
+        host: 'empty.pool',
+        routes: [{ id: ROUTE.nopeer, name: 'nopeer', paths: ['/nopeer'] }],
+      },
       {
         id: SVC.tcp,
         name: 'svc-tcp',
@@ -136,14 +161,23 @@ beforeAll(async () => {
         ],
       },
     ],
-    plugins: [zipkin('global-plugin', { http_response_header_for_traceid: 'x-trace-id', static_tags: [{ name: 'env', value: 'test' }] })],
+    plugins: [
+      zipkin('global-plugin', {
+        http_response_header_for_traceid: 'x-trace-id',
+        static_tags: [{ name: 'env', value: 'test' }],
+      }),
+    ],
   };
   const file = dir.write('kong.json', deck);
   gateway = runCli([
-    '--config', file,
-    '--listen', '127.0.0.1:0',
-    '--stream-listen', `127.0.0.1:${streamPort}`,
-    '--stream-listen', `127.0.0.1:${unroutedStreamPort}`,
+    '--config',
+    file,
+    '--listen',
+    '127.0.0.1:0',
+    '--stream-listen',
+    `127.0.0.1:${streamPort}`,
+    '--stream-listen',
+    `127.0.0.1:${unroutedStreamPort}`,
   ]);
   const lines = await gateway.ready(3);
   expect(lines).toEqual([
@@ -220,7 +254,12 @@ describe('gateway-zipkin --config: HTTP', () => {
       'http.status_code': '200',
       'kong.node.id': expect.stringMatching(UUID_RE),
     });
-    const routeTags = { 'kong.route': ROUTE.main, 'kong.route_name': 'main', 'kong.service': SVC.main, 'kong.service_name': 'svc-main' };
+    const routeTags = {
+      'kong.route': ROUTE.main,
+      'kong.route_name': 'main',
+      'kong.service': SVC.main,
+      'kong.service_name': 'svc-main',
+    };
     expect(proxySpan.tags).toEqual({ ...routeTags, 'peer.hostname': '127.0.0.1' });
     expect(balancer.tags).toEqual({ ...routeTags, 'kong.balancer.try': '1' });
     expect(requestSpan.remoteEndpoint).toEqual({ ipv4: '127.0.0.1', port: expect.any(Number) });
@@ -299,7 +338,12 @@ describe('gateway-zipkin --config: HTTP', () => {
     const requestSpan = named(spans, 'POST');
     const first = named(spans, 'POST (balancer try 1)');
     const second = named(spans, 'POST (balancer try 2)');
-    const routeTags = { 'kong.route': ROUTE.flaky, 'kong.route_name': 'flaky', 'kong.service': SVC.flaky, 'kong.service_name': 'svc-flaky' };
+    const routeTags = {
+      'kong.route': ROUTE.flaky,
+      'kong.route_name': 'flaky',
+      'kong.service': SVC.flaky,
+      'kong.service_name': 'svc-flaky',
+    };
     expect(first.tags).toEqual({
       ...routeTags,
       'kong.balancer.try': '1',
@@ -312,7 +356,11 @@ describe('gateway-zipkin --config: HTTP', () => {
     expect(second.remoteEndpoint).toEqual({ serviceName: 'svc-flaky', ipv4: '127.0.0.1', port: echo.port });
     expect(first.parentId).toBe(requestSpan.id);
     expect(second.parentId).toBe(requestSpan.id);
-    expect(named(spans, 'POST (proxy)').remoteEndpoint).toEqual({ serviceName: 'svc-flaky', ipv4: '127.0.0.1', port: echo.port });
+    expect(named(spans, 'POST (proxy)').remoteEndpoint).toEqual({
+      serviceName: 'svc-flaky',
+      ipv4: '127.0.0.1',
+      port: echo.port,
+    });
     expect((second.timestamp ?? 0) >= (first.timestamp ?? 0) + (first.duration ?? 0)).toBe(true);
     expect(gateway.stderr).toContain(
       `error connect() failed (111: Connection refused) while connecting to upstream, client: 127.0.0.1, server: kong, ` +
@@ -326,8 +374,17 @@ describe('gateway-zipkin --config: HTTP', () => {
     expect(reply.status).toBe(502);
     expect(reply.body).toBe('{"message":"An invalid response was received from the upstream server"}');
     const spans = await traced(t.traceId);
-    const tries = spans.filter((s) => s.name?.startsWith('GET (balancer try')).sort((a, b) => a.name!.localeCompare(b.name!));
-    expect(tries.map((s) => [s.tags?.['kong.balancer.try'], s.tags?.error, s.tags?.['kong.balancer.state'], s.tags?.['http.status_code']])).toEqual([
+    const tries = spans
+      .filter((s) => s.name?.startsWith('GET (balancer try'))
+      .sort((a, b) => a.name!.localeCompare(b.name!));
+    expect(
+      tries.map((s) => [
+        s.tags?.['kong.balancer.try'],
+        s.tags?.error,
+        s.tags?.['kong.balancer.state'],
+        s.tags?.['http.status_code'],
+      ]),
+    ).toEqual([
       ['1', 'true', 'failed', '502'],
       ['2', 'true', 'failed', '502'],
       ['3', undefined, undefined, undefined],
@@ -367,7 +424,11 @@ describe('gateway-zipkin --config: HTTP', () => {
       // Only the global plugin sets the trace id response header.
       expect(reply.headers['x-trace-id']).toBe(plugin === 'global-plugin' ? t.traceId : undefined);
       const spans = await traced(t.traceId);
-      expect([path, spans.length, [...new Set(spans.map((s) => s.localEndpoint?.serviceName))]]).toEqual([path, 3, [plugin]]);
+      expect([path, spans.length, [...new Set(spans.map((s) => s.localEndpoint?.serviceName))]]).toEqual([
+        path,
+        3,
+        [plugin],
+      ]);
       expect(named(spans, 'GET (proxy)').tags?.['kong.service_name']).toBe(service);
     }
   });
@@ -397,7 +458,9 @@ describe('gateway-zipkin --config: stream', () => {
   test('a tcp route proxies bytes both ways and is traced with Kong stream spans', async () => {
     const seen = receiver.spans.length;
     expect(await tcpExchange(streamPort, 'ping over tcp')).toBe('ping over tcp');
-    const spans = await waitForSpans(() => receiver.spans.slice(seen).filter((s) => s.localEndpoint?.serviceName === 'stream-plugin'));
+    const spans = await waitForSpans(() =>
+      receiver.spans.slice(seen).filter((s) => s.localEndpoint?.serviceName === 'stream-plugin'),
+    );
     expect(spans.map((s) => s.name).sort()).toEqual(['stream', 'stream (balancer try 1)', 'stream (proxy)']);
     const requestSpan = named(spans, 'stream');
     const proxySpan = named(spans, 'stream (proxy)');
@@ -409,7 +472,12 @@ describe('gateway-zipkin --config: stream', () => {
     expect(requestSpan.kind).toBe('SERVER');
     expect(requestSpan.tags).toEqual({ lc: 'kong', 'kong.node.id': expect.stringMatching(UUID_RE) });
     expect(requestSpan.annotations).toBeUndefined();
-    const routeTags = { 'kong.route': ROUTE.tcp, 'kong.route_name': 'tcp', 'kong.service': SVC.tcp, 'kong.service_name': 'svc-tcp' };
+    const routeTags = {
+      'kong.route': ROUTE.tcp,
+      'kong.route_name': 'tcp',
+      'kong.service': SVC.tcp,
+      'kong.service_name': 'svc-tcp',
+    };
     expect(proxySpan.tags).toEqual({ ...routeTags, 'peer.hostname': '127.0.0.1' });
     expect(annotationValues(proxySpan)).toEqual(['kpf', 'kps']);
     expect(balancer.tags).toEqual({ ...routeTags, 'kong.balancer.try': '1' });
@@ -430,7 +498,9 @@ describe('gateway-zipkin --config: shutdown', () => {
   test('SIGTERM exits 0; sampled-out traces never reached the receiver', async () => {
     expect(await gateway.stop('SIGTERM')).toBe(0);
     expect(gateway.stderr).toMatch(/^info loaded .*kong\.json: 6 services, 12 routes, 3 upstreams, 6 zipkin plugins$/m);
-    expect(gateway.stderr).toContain('info SIGTERM received: finishing requests in flight and delivering queued spans\n');
+    expect(gateway.stderr).toContain(
+      'info SIGTERM received: finishing requests in flight and delivering queued spans\n',
+    );
     expect(gateway.stderr).toContain('info gateway stopped\n');
     for (const line of gateway.stderr.trimEnd().split('\n')) expect(line).toMatch(/^(info|warn|error) /);
     expect(unsampled).toHaveLength(2);

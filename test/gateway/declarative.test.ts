@@ -96,7 +96,11 @@ function withRoute(patch: Record<string, unknown>): unknown {
 }
 
 function withStreamRoute(patch: Record<string, unknown>): unknown {
-  return withService({ protocol: 'tcp', port: 7000, routes: [{ protocols: ['tcp'], destinations: [{ port: 1 }] }, patch] });
+  return withService({
+    protocol: 'tcp',
+    port: 7000,
+    routes: [{ protocols: ['tcp'], destinations: [{ port: 1 }] }, patch],
+  });
 }
 
 describe('parseDeclarativeConfig: a full file', () => {
@@ -179,7 +183,15 @@ describe('parseDeclarativeConfig: a full file', () => {
 
   it('resolves plugins with scope, precedence, raw and validated config', () => {
     expect(
-      config.plugins.map((p) => [p.entryPath, p.scope, p.precedence, p.enabled, p.protocols, p.route?.name ?? null, p.service?.name ?? null]),
+      config.plugins.map((p) => [
+        p.entryPath,
+        p.scope,
+        p.precedence,
+        p.enabled,
+        p.protocols,
+        p.route?.name ?? null,
+        p.service?.name ?? null,
+      ]),
     ).toEqual([
       ['services[0].routes[0].plugins[0]', 'route', 2, true, ['grpc', 'grpcs', 'http', 'https'], 'orders-api', null],
       ['services[0].plugins[0]', 'service', 1, false, ['http'], null, 'orders'],
@@ -207,7 +219,10 @@ describe('parseDeclarativeConfig: a full file', () => {
 describe('parseDeclarativeConfig: formats and files', () => {
   it('reads JSON', () => {
     const config = parseDeclarativeConfig(
-      JSON.stringify({ _format_version: '3.0', services: [{ name: 'a', url: 'http://a.local', routes: [{ paths: ['/'] }] }] }),
+      JSON.stringify({
+        _format_version: '3.0',
+        services: [{ name: 'a', url: 'http://a.local', routes: [{ paths: ['/'] }] }],
+      }),
       { format: 'json' },
     );
     expect(config.services[0].port).toBe(80);
@@ -219,7 +234,9 @@ describe('parseDeclarativeConfig: formats and files', () => {
     // Only the position: parser messages would quote the source (and its passwords).
     expect(() => parseDeclarativeConfig('{', { format: 'json' })).toThrow(/^invalid JSON at line 1, column 2$/);
     expect(() => parseDeclarativeConfig('a: [1,\n')).toThrow(/^invalid YAML at line 2, column 1 \(BAD_INDENT\)$/);
-    expect(() => parseDeclarativeConfig('a: 1\na: 2\n')).toThrow(/^invalid YAML at line 2, column 1 \(DUPLICATE_KEY\)$/);
+    expect(() => parseDeclarativeConfig('a: 1\na: 2\n')).toThrow(
+      /^invalid YAML at line 2, column 1 \(DUPLICATE_KEY\)$/,
+    );
   });
 
   it('loads files by extension', async () => {
@@ -245,8 +262,12 @@ describe('rejections: every issue with its path and text', () => {
     expect(reasons({ services: [] })).toEqual([
       '_format_version: required field missing (this gateway reads decK files with _format_version: "3.0")',
     ]);
-    expect(reasons({ _format_version: 3 })).toEqual(['_format_version: expected a string: write "3.0" (quoted in YAML), got 3']);
-    expect(reasons({ _format_version: '1.1' })).toEqual([`_format_version: unsupported version '1.1' (supported: "3.0")`]);
+    expect(reasons({ _format_version: 3 })).toEqual([
+      '_format_version: expected a string: write "3.0" (quoted in YAML), got 3',
+    ]);
+    expect(reasons({ _format_version: '1.1' })).toEqual([
+      `_format_version: unsupported version '1.1' (supported: "3.0")`,
+    ]);
     expect(reasons({ _format_version: '3.0', consumers: [{ username: 'x' }], services: {} })).toEqual([
       'consumers: not supported by gateway-zipkin (supported top-level keys: _format_version, services, routes, upstreams, plugins)',
       'services: expected an array',
@@ -269,7 +290,9 @@ describe('rejections: every issue with its path and text', () => {
       'services[0].foo: unknown field (supported: id, name, url, protocol, host, port, path, retries, connect_timeout, write_timeout, read_timeout, routes, plugins, tags)',
       'services[0].tls_verify: not supported by gateway-zipkin (supported: id, name, url, protocol, host, port, path, retries, connect_timeout, write_timeout, read_timeout, routes, plugins, tags)',
     ]);
-    expect(reasons({ _format_version: '3.0', services: [{ name: 'a' }] })).toEqual(['services[0].host: required field missing']);
+    expect(reasons({ _format_version: '3.0', services: [{ name: 'a' }] })).toEqual([
+      'services[0].host: required field missing',
+    ]);
     expect(reasons(withService({ id: 'nope', name: 'bad name', port: 70000, retries: 1.5, read_timeout: 0 }))).toEqual([
       'services[0].id: expected a valid UUID',
       "services[0].name: invalid value 'bad name': it must only contain alphanumeric and '., -, _, ~' characters",
@@ -288,14 +311,22 @@ describe('rejections: every issue with its path and text', () => {
     expect(reasons({ _format_version: '3.0', services: [{ url: 'http://a.b/c', host: 'x', port: 1 }] })).toEqual([
       "services[0].url: cannot be combined with 'host', 'port'",
     ]);
-    expect(reasons({ _format_version: '3.0', services: [{ url: 'ftp://a.b/c' }, { url: 'tcp://a.b' }, { url: 'a.b' }] })).toEqual([
+    expect(
+      reasons({ _format_version: '3.0', services: [{ url: 'ftp://a.b/c' }, { url: 'tcp://a.b' }, { url: 'a.b' }] }),
+    ).toEqual([
       "services[0].url: protocol 'ftp' is not supported (supported: http, https, tcp, tls)",
       'services[1].url: a tcp url needs a port',
       "services[2].url: invalid url 'a.b' (expected protocol://host[:port][/path])",
     ]);
-    expect(reasons({ _format_version: '3.0', services: [{ name: 'a', host: 'x' }, { name: 'a', host: 'y' }] })).toEqual([
-      "services[1].name: duplicate name 'a' (also at services[0])",
-    ]);
+    expect(
+      reasons({
+        _format_version: '3.0',
+        services: [
+          { name: 'a', host: 'x' },
+          { name: 'a', host: 'y' },
+        ],
+      }),
+    ).toEqual(["services[1].name: duplicate name 'a' (also at services[0])"]);
   });
 
   it('routes', () => {
@@ -332,7 +363,11 @@ describe('rejections: every issue with its path and text', () => {
       "services[0].routes[1].paths: can only be set when 'protocols' is 'http' or 'https'",
       "services[0].routes[1]: must set 'destinations' when 'protocols' is 'tcp' or 'tls' (sources and snis are not supported)",
     ]);
-    expect(reasons(withStreamRoute({ protocols: ['tcp'], destinations: [{}, { ip: '300.1.1.1', port: -1 }, { ip: '::1/200' }] }))).toEqual([
+    expect(
+      reasons(
+        withStreamRoute({ protocols: ['tcp'], destinations: [{}, { ip: '300.1.1.1', port: -1 }, { ip: '::1/200' }] }),
+      ),
+    ).toEqual([
       "services[0].routes[1].destinations[0]: at least one of these fields must be non-empty: 'ip', 'port'",
       "services[0].routes[1].destinations[1].ip: invalid ip or cidr range: '300.1.1.1'",
       'services[0].routes[1].destinations[1].port: value should be between 0 and 65535',
@@ -358,10 +393,9 @@ describe('rejections: every issue with its path and text', () => {
   });
 
   it('a route of a broken service is not reported twice', () => {
-    expect(reasons({ _format_version: '3.0', services: [{ name: 's', port: 'x', routes: [{ paths: ['/'] }] }] })).toEqual([
-      'services[0].host: required field missing',
-      'services[0].port: expected a number',
-    ]);
+    expect(
+      reasons({ _format_version: '3.0', services: [{ name: 's', port: 'x', routes: [{ paths: ['/'] }] }] }),
+    ).toEqual(['services[0].host: required field missing', 'services[0].port: expected a number']);
   });
 
   it('upstreams and targets', () => {
@@ -370,7 +404,11 @@ describe('rejections: every issue with its path and text', () => {
         _format_version: '3.0',
         upstreams: [
           { name: 'bad name', algorithm: 'least-connections', healthchecks: {} },
-          { name: 'u', algorithm: 'random', targets: [{ target: 'a:1' }, { target: 'a:1' }, { target: '::1]:80' }, { target: 'b', weight: 70000 }, {}] },
+          {
+            name: 'u',
+            algorithm: 'random',
+            targets: [{ target: 'a:1' }, { target: 'a:1' }, { target: '::1]:80' }, { target: 'b', weight: 70000 }, {}],
+          },
         ],
       }),
     ).toEqual([
@@ -422,10 +460,14 @@ describe('rejections: every issue with its path and text', () => {
             routes: [{ name: 'r', paths: ['/'], plugins: [{ name: 'zipkin' }, { name: 'zipkin' }] }],
           },
         ],
-        plugins: [{ name: 'zipkin' }, { name: 'zipkin', instance_name: 'a' }, { name: 'zipkin', service: 's', route: 'r' }],
+        plugins: [
+          { name: 'zipkin' },
+          { name: 'zipkin', instance_name: 'a' },
+          { name: 'zipkin', service: 's', route: 'r' },
+        ],
       }),
     ).toEqual([
-      'services[0].routes[0].plugins[1]: duplicate zipkin plugin for route \'r\' (also at services[0].routes[0].plugins[0])',
+      "services[0].routes[0].plugins[1]: duplicate zipkin plugin for route 'r' (also at services[0].routes[0].plugins[0])",
       'services[0].plugins[0].route: not allowed on a nested plugin (it applies to the entity it is nested under)',
       'plugins[1]: duplicate zipkin plugin for the global scope (also at plugins[0])',
     ]);
@@ -442,8 +484,14 @@ describe('rejections: every issue with its path and text', () => {
     expect(config.services[0].id).toBe(id);
     expect(config.routes[0].service).toBe(config.services[0]);
     expect(config.plugins[0].route).toBe(config.routes[0]);
-    expect(reasons({ _format_version: '3.0', services: [{ id, host: 'x' }, { id, host: 'y' }] })).toEqual([
-      `services[1].id: duplicate id '${id}' (also at services[0])`,
-    ]);
+    expect(
+      reasons({
+        _format_version: '3.0',
+        services: [
+          { id, host: 'x' },
+          { id, host: 'y' },
+        ],
+      }),
+    ).toEqual([`services[1].id: duplicate id '${id}' (also at services[0])`]);
   });
 });

@@ -22,12 +22,27 @@ test('the demo runs end to end and exits 0', async () => {
   const { code, stdout, stderr } = await runDemo();
   expect(stderr).toBe('');
   expect(code).toBe(0);
-  for (const label of ['w3c', 'b3', 'b3-single', 'jaeger', 'ot', 'datadog', 'aws', 'gcp', 'instana', 'no headers', 'sampled out', 'no route']) {
+  for (const label of [
+    'w3c',
+    'b3',
+    'b3-single',
+    'jaeger',
+    'ot',
+    'datadog',
+    'aws',
+    'gcp',
+    'instana',
+    'no headers',
+    'sampled out',
+    'no route',
+  ]) {
     expect(stdout).toContain(`── ${label} ─`);
   }
   // Every sampled request's trace is drawn: 10 proxied + the 404.
   expect(stdout.match(/^trace [0-9a-f]{32} · \d+ spans · /gm)).toHaveLength(11);
-  expect(stdout).toMatch(/GET \(balancer try 1\) 127\.0\.0\.1:\d+ error=true kong\.balancer\.state=failed http\.status_code=502/);
+  expect(stdout).toMatch(
+    /GET \(balancer try 1\) 127\.0\.0\.1:\d+ error=true kong\.balancer\.state=failed http\.status_code=502/,
+  );
   expect(stdout).toContain('GET /nowhere → 404');
   expect(stdout).toContain('  no spans: not sampled (the upstream was told: x-b3-sampled: 0)');
   expect(stdout).toContain('info SIGTERM received: finishing requests in flight and delivering queued spans');

@@ -24,7 +24,9 @@ interface RawUpstream {
  * An HTTP/1.1 upstream written on `net`: `respond(connection index, request index on that
  * connection, head)` returns the raw bytes to write, or null to reset the connection.
  */
-async function rawUpstream(respond: (conn: number, n: number, head: string, socket: net.Socket) => string | null): Promise<RawUpstream> {
+async function rawUpstream(
+  respond: (conn: number, n: number, head: string, socket: net.Socket) => string | null,
+): Promise<RawUpstream> {
   const heads: { connection: number; head: string }[] = [];
   const sockets = new Set<net.Socket>();
   let connections = 0;
@@ -92,7 +94,15 @@ async function gatewayFor(upstreamPort: number, retries = 0): Promise<number> {
   const config = parseDeclarativeConfig(
     JSON.stringify({
       _format_version: '3.0',
-      services: [{ name: 'raw', url: `http://127.0.0.1:${upstreamPort}`, retries, read_timeout: 2000, routes: [{ name: 'all', paths: ['/'] }] }],
+      services: [
+        {
+          name: 'raw',
+          url: `http://127.0.0.1:${upstreamPort}`,
+          retries,
+          read_timeout: 2000,
+          routes: [{ name: 'all', paths: ['/'] }],
+        },
+      ],
       plugins: [{ name: 'zipkin', config: { http_endpoint: receiver.url, sample_ratio: 1 } }],
     }),
     { format: 'json' },
@@ -108,13 +118,16 @@ async function track(u: Promise<RawUpstream>): Promise<RawUpstream> {
   return upstream;
 }
 
-const OK = (body: string): string => `HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\nconnection: keep-alive\r\n\r\n${body}`;
+const OK = (body: string): string =>
+  `HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\nconnection: keep-alive\r\n\r\n${body}`;
 
 test('a kept-alive connection the upstream killed: the same target again, once, with the body replayed, without using a try', async () => {
   // Every connection answers its first request and resets on the second.
   const upstream = await track(rawUpstream((_conn, n) => (n === 0 ? OK('fine') : null)));
   const port = await gatewayFor(upstream.port, 0);
-  const first = await request(port, '/one', { headers: { traceparent: '00-0af7651916cd43dd8448eb211c80a001-b7ad6b7169203331-01' } });
+  const first = await request(port, '/one', {
+    headers: { traceparent: '00-0af7651916cd43dd8448eb211c80a001-b7ad6b7169203331-01' },
+  });
   expect([first.status, first.body]).toEqual([200, 'fine']);
   const second = await request(port, '/two', {
     method: 'POST',
@@ -129,22 +142,27 @@ test('a kept-alive connection the upstream killed: the same target again, once, 
     [1, 'POST /two HTTP/1.1'],
   ]);
   const spans = await waitForSpans(() => spansOf(receiver, '0af7651916cd43dd8448eb211c80a002'));
-  expect(named(spans, 'POST (balancer try 1)').tags).toMatchObject({ error: 'true', 'kong.balancer.state': 'failed', 'http.status_code': '502' });
+  expect(named(spans, 'POST (balancer try 1)').tags).toMatchObject({
+    error: 'true',
+    'kong.balancer.state': 'failed',
+    'http.status_code': '502',
+  });
   expect(named(spans, 'POST (balancer try 2)').tags?.error).toBeUndefined();
   expect(named(spans, 'POST').tags?.['http.status_code']).toBe('200');
 });
 
 test('hop-by-hop response headers are dropped; other headers, repeats and the reason phrase pass', async () => {
   const upstream = await track(
-    rawUpstream(() =>
-      'HTTP/1.1 201 Made Here\r\n' +
-      'Connection: keep-alive, X-Secret\r\n' +
-      'Keep-Alive: timeout=5\r\n' +
-      'X-Secret: hidden\r\n' +
-      'Set-Cookie: a=1\r\n' +
-      'Set-Cookie: b=2\r\n' +
-      'X-Kept: yes\r\n' +
-      'Content-Length: 2\r\n\r\nok',
+    rawUpstream(
+      () =>
+        'HTTP/1.1 201 Made Here\r\n' +
+        'Connection: keep-alive, X-Secret\r\n' +
+        'Keep-Alive: timeout=5\r\n' +
+        'X-Secret: hidden\r\n' +
+        'Set-Cookie: a=1\r\n' +
+        'Set-Cookie: b=2\r\n' +
+        'X-Kept: yes\r\n' +
+        'Content-Length: 2\r\n\r\nok',
     ),
   );
   const port = await gatewayFor(upstream.port);
@@ -186,7 +204,11 @@ test('an upstream dying mid-body cuts the client connection and logs the nginx l
       .on('error', (err) => done(`request error ${err.message}`));
   });
   expect(outcome).toBe('cut after partial');
-  expect(lines.some((l) => l.startsWith('error upstream prematurely closed connection while reading upstream, client: 127.0.0.1'))).toBe(true);
+  expect(
+    lines.some((l) =>
+      l.startsWith('error upstream prematurely closed connection while reading upstream, client: 127.0.0.1'),
+    ),
+  ).toBe(true);
 });
 
 test('a client leaving before the answer aborts the upstream request; the trace logs 499', async () => {
@@ -276,7 +298,11 @@ test('an https service: TLS upstream, SNI from the Host sent upstream (none for 
       { host: `127.0.0.1:${tlsPort}`, sni: false },
     ]);
     const spans = await waitForSpans(() => spansOf(receiver, traceId));
-    expect(named(spans, 'GET (balancer try 1)').remoteEndpoint).toEqual({ serviceName: 'tls', ipv4: '127.0.0.1', port: tlsPort });
+    expect(named(spans, 'GET (balancer try 1)').remoteEndpoint).toEqual({
+      serviceName: 'tls',
+      ipv4: '127.0.0.1',
+      port: tlsPort,
+    });
   } finally {
     server.closeAllConnections();
     await new Promise((r) => server.close(r));

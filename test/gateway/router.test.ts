@@ -11,7 +11,9 @@ function routerOf(routes: Record<string, unknown>[], services: Record<string, un
         ...routes.map((r) => ({
           name: `svc-${String(r.name)}`,
           host: 'upstream.local',
-          ...(r.protocols !== undefined && (r.protocols as string[]).some((p) => p === 'tcp' || p === 'tls') ? { protocol: 'tcp', port: 7000 } : {}),
+          ...(r.protocols !== undefined && (r.protocols as string[]).some((p) => p === 'tcp' || p === 'tls')
+            ? { protocol: 'tcp', port: 7000 }
+            : {}),
           routes: [r],
         })),
       ],
@@ -171,7 +173,11 @@ describe('plugin precedence: route+service > route > service > global', () => {
         routes: [
           { name: 'a-plain', paths: ['/a'] },
           { name: 'a-route', paths: ['/ar'], plugins: [{ name: 'zipkin', instance_name: 'route-ar' }] },
-          { name: 'a-both', paths: ['/ab'], plugins: [{ name: 'zipkin', instance_name: 'route-ab', protocols: ['https'] }] },
+          {
+            name: 'a-both',
+            paths: ['/ab'],
+            plugins: [{ name: 'zipkin', instance_name: 'route-ab', protocols: ['https'] }],
+          },
         ],
       },
       {
@@ -181,7 +187,13 @@ describe('plugin precedence: route+service > route > service > global', () => {
         routes: [{ name: 'b-plain', paths: ['/b'] }],
       },
       { name: 'c', host: 'c.local', routes: [{ name: 'c-plain', paths: ['/c'] }] },
-      { name: 't', protocol: 'tcp', host: 't.local', port: 7000, routes: [{ name: 't-route', protocols: ['tcp'], destinations: [{ port: 9000 }] }] },
+      {
+        name: 't',
+        protocol: 'tcp',
+        host: 't.local',
+        port: 7000,
+        routes: [{ name: 't-route', protocols: ['tcp'], destinations: [{ port: 9000 }] }],
+      },
     ],
     plugins: [
       { name: 'zipkin', instance_name: 'global', protocols: ['http', 'https', 'tcp'] },
@@ -251,6 +263,8 @@ describe('stream routing by destination', () => {
   });
 
   it('returns the service', () => {
-    expect(router.matchStream({ protocol: 'tcp', destinationIp: '127.0.0.1', destinationPort: 9000 })?.service.port).toBe(7000);
+    expect(
+      router.matchStream({ protocol: 'tcp', destinationIp: '127.0.0.1', destinationPort: 9000 })?.service.port,
+    ).toBe(7000);
   });
 });

@@ -86,9 +86,25 @@ test('examples/tcp-proxy: Kong stream spans', async () => {
     'network.peer.port': String(r.clientPort),
   });
   expect(request.tags['kong.node.id']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
-  const identity = { 'kong.service': 'svc-echo', 'kong.service_name': 'echo', 'kong.route': 'route-echo', 'kong.route_name': 'echo-route', 'peer.service': 'echo' };
-  expect(proxy.tags).toEqual({ 'peer.hostname': '127.0.0.1', 'network.peer.address': '127.0.0.1', 'network.peer.port': String(r.upstreamPort), ...identity });
-  expect(balancer.tags).toEqual({ 'kong.balancer.try': '1', 'network.peer.address': '127.0.0.1', 'network.peer.port': String(r.upstreamPort), ...identity });
+  const identity = {
+    'kong.service': 'svc-echo',
+    'kong.service_name': 'echo',
+    'kong.route': 'route-echo',
+    'kong.route_name': 'echo-route',
+    'peer.service': 'echo',
+  };
+  expect(proxy.tags).toEqual({
+    'peer.hostname': '127.0.0.1',
+    'network.peer.address': '127.0.0.1',
+    'network.peer.port': String(r.upstreamPort),
+    ...identity,
+  });
+  expect(balancer.tags).toEqual({
+    'kong.balancer.try': '1',
+    'network.peer.address': '127.0.0.1',
+    'network.peer.port': String(r.upstreamPort),
+    ...identity,
+  });
   expect(request.annotations).toEqual([]);
   expect(proxy.annotations).toEqual(['kps', 'kpf']);
 });

@@ -46,7 +46,9 @@ async function gateway(...args: Parameters<typeof startGateway>): Promise<Listen
 }
 
 function isIntegerMicros(span: ReadableSpan): boolean {
-  return span.startTime[1] % 1000 === 0 && span.endTime[1] % 1000 === 0 && span.events.every((e) => e.time[1] % 1000 === 0);
+  return (
+    span.startTime[1] % 1000 === 0 && span.endTime[1] % 1000 === 0 && span.events.every((e) => e.time[1] % 1000 === 0)
+  );
 }
 
 function duration(span: ReadableSpan): number {
@@ -175,7 +177,11 @@ describe('matched request (Express + http-proxy-middleware)', () => {
     const gw = await gateway(plugin, upstream.port);
     await send(gw.port, '/api//a/./b/%7Ec?q=1');
     const spans = await waitForSpans(exporter, 3);
-    expect(spans.map((s) => s.name)).toEqual(['GET /api/a/b/~c (balancer try 1)', 'GET /api/a/b/~c (proxy)', 'GET /api/a/b/~c']);
+    expect(spans.map((s) => s.name)).toEqual([
+      'GET /api/a/b/~c (balancer try 1)',
+      'GET /api/a/b/~c (proxy)',
+      'GET /api/a/b/~c',
+    ]);
     expect(tags(kongSpans(spans).request)['http.path']).toBe('/api/a/b/~c');
   });
 
@@ -216,7 +222,10 @@ describe('unmatched request (no route: Express 404)', () => {
     const { plugin, exporter } = testPlugin({ sample_ratio: 1 });
     let logIds: LogTraceIds | undefined = { marker: 'x' };
     const gw = await gateway(plugin, upstream.port, { onFinish: (req) => (logIds = plugin.traceIds(req)) });
-    const reply = await send(gw.port, '/nope', { 'x-b3-traceid': '463ac35c9f6413ad48485a3953bb6124', 'x-b3-spanid': 'a2fb4a1d1a96d312' });
+    const reply = await send(gw.port, '/nope', {
+      'x-b3-traceid': '463ac35c9f6413ad48485a3953bb6124',
+      'x-b3-spanid': 'a2fb4a1d1a96d312',
+    });
     expect(reply.status).toBe(404);
     const spans = await waitForSpans(exporter, 2);
     expect(spans.map((s) => s.name)).toEqual(['GET (proxy)', 'GET']);
@@ -295,7 +304,12 @@ describe('propagation formats in and out (legacy default: extract any, inject pr
       traceId: T,
       shared: true,
       parent: P,
-      expected: ({ req, proxy }) => ({ 'x-b3-traceid': T, 'x-b3-spanid': proxy, 'x-b3-parentspanid': req, 'x-b3-sampled': '1' }),
+      expected: ({ req, proxy }) => ({
+        'x-b3-traceid': T,
+        'x-b3-spanid': proxy,
+        'x-b3-parentspanid': req,
+        'x-b3-sampled': '1',
+      }),
       log: { b3: T },
     },
     {
@@ -304,7 +318,12 @@ describe('propagation formats in and out (legacy default: extract any, inject pr
       traceId: '0000000000000000' + T64,
       shared: true,
       parent: undefined,
-      expected: ({ req, proxy }) => ({ 'x-b3-traceid': T64, 'x-b3-spanid': proxy, 'x-b3-parentspanid': req, 'x-b3-sampled': '1' }),
+      expected: ({ req, proxy }) => ({
+        'x-b3-traceid': T64,
+        'x-b3-spanid': proxy,
+        'x-b3-parentspanid': req,
+        'x-b3-sampled': '1',
+      }),
       log: { b3: T64 },
     },
     {
@@ -322,7 +341,12 @@ describe('propagation formats in and out (legacy default: extract any, inject pr
       traceId: T,
       shared: true,
       parent: undefined,
-      expected: ({ req, proxy }) => ({ 'x-b3-traceid': T, 'x-b3-spanid': proxy, 'x-b3-parentspanid': req, 'x-b3-flags': '1' }),
+      expected: ({ req, proxy }) => ({
+        'x-b3-traceid': T,
+        'x-b3-spanid': proxy,
+        'x-b3-parentspanid': req,
+        'x-b3-flags': '1',
+      }),
       log: { b3: T },
     },
     {
@@ -349,7 +373,12 @@ describe('propagation formats in and out (legacy default: extract any, inject pr
       traceId: '0000000000000000' + T64,
       shared: false,
       parent: S,
-      expected: ({ proxy }) => ({ 'ot-tracer-traceid': T64, 'ot-tracer-spanid': proxy, 'ot-tracer-sampled': '1', 'ot-baggage-k': 'v' }),
+      expected: ({ proxy }) => ({
+        'ot-tracer-traceid': T64,
+        'ot-tracer-spanid': proxy,
+        'ot-tracer-sampled': '1',
+        'ot-baggage-k': 'v',
+      }),
       log: { ot: T64 },
     },
     {
@@ -358,7 +387,11 @@ describe('propagation formats in and out (legacy default: extract any, inject pr
       traceId: '0000000000000000' + T64,
       shared: false,
       parent: S,
-      expected: ({ proxy }) => ({ 'x-datadog-trace-id': dec(T64), 'x-datadog-parent-id': dec(proxy), 'x-datadog-sampling-priority': '1' }),
+      expected: ({ proxy }) => ({
+        'x-datadog-trace-id': dec(T64),
+        'x-datadog-parent-id': dec(proxy),
+        'x-datadog-sampling-priority': '1',
+      }),
       log: { datadog: dec(T64) },
     },
     {
@@ -367,7 +400,9 @@ describe('propagation formats in and out (legacy default: extract any, inject pr
       traceId: T,
       shared: false,
       parent: S,
-      expected: ({ proxy }) => ({ 'x-amzn-trace-id': `Root=1-${T.slice(0, 8)}-${T.slice(8)};Parent=${proxy};Sampled=1` }),
+      expected: ({ proxy }) => ({
+        'x-amzn-trace-id': `Root=1-${T.slice(0, 8)}-${T.slice(8)};Parent=${proxy};Sampled=1`,
+      }),
       log: { aws: T },
     },
     {
@@ -390,7 +425,8 @@ describe('propagation formats in and out (legacy default: extract any, inject pr
     },
   ];
 
-  const TRACING_HEADER = /^(x-b3-|b3$|traceparent$|tracestate$|uber-trace-id$|uberctx-|ot-tracer-|ot-baggage-|x-datadog-|x-amzn-trace-id$|x-cloud-trace-context$|x-instana-)/;
+  const TRACING_HEADER =
+    /^(x-b3-|b3$|traceparent$|tracestate$|uber-trace-id$|uberctx-|ot-tracer-|ot-baggage-|x-datadog-|x-amzn-trace-id$|x-cloud-trace-context$|x-instana-)/;
 
   test.each(cases)('$name', async (c) => {
     // sample_ratio 0: every case carries a sampled decision, which must win.
@@ -426,7 +462,11 @@ describe('propagation formats in and out (legacy default: extract any, inject pr
   test('every format injected at once, with ids from the spans', async () => {
     const { plugin, exporter } = testPlugin({
       sample_ratio: 1,
-      propagation: { extract: [], inject: ['w3c', 'b3', 'b3-single', 'jaeger', 'ot', 'datadog', 'aws', 'gcp', 'instana'], default_format: 'b3' },
+      propagation: {
+        extract: [],
+        inject: ['w3c', 'b3', 'b3-single', 'jaeger', 'ot', 'datadog', 'aws', 'gcp', 'instana'],
+        default_format: 'b3',
+      },
     });
     let logIds: LogTraceIds | undefined;
     const gw = await gateway(plugin, upstream.port, { onFinish: (req) => (logIds = plugin.traceIds(req)) });
@@ -456,16 +496,34 @@ describe('propagation formats in and out (legacy default: extract any, inject pr
       'x-instana-s': px,
       'x-instana-l': '1',
     });
-    expect(logIds).toEqual({ w3c: t, b3: t, jaeger: t, ot: t.slice(16), datadog: dec(t.slice(16)), aws: t, gcp: t, instana: t });
+    expect(logIds).toEqual({
+      w3c: t,
+      b3: t,
+      jaeger: t,
+      ot: t.slice(16),
+      datadog: dec(t.slice(16)),
+      aws: t,
+      gcp: t,
+      instana: t,
+    });
   });
 
   test('clear removes headers before injection', async () => {
     const { plugin, exporter } = testPlugin({
       sample_ratio: 1,
-      propagation: { extract: ['w3c'], inject: ['w3c'], clear: ['X-Secret-Trace', 'traceparent'], default_format: 'w3c' },
+      propagation: {
+        extract: ['w3c'],
+        inject: ['w3c'],
+        clear: ['X-Secret-Trace', 'traceparent'],
+        default_format: 'w3c',
+      },
     });
     const gw = await gateway(plugin, upstream.port);
-    const reply = await send(gw.port, '/api/p', { 'x-secret-trace': 'abc', traceparent: `00-${T}-${S}-01`, 'x-keep': '1' });
+    const reply = await send(gw.port, '/api/p', {
+      'x-secret-trace': 'abc',
+      traceparent: `00-${T}-${S}-01`,
+      'x-keep': '1',
+    });
     const { proxy } = kongSpans(await waitForSpans(exporter, 3));
     const h = upstreamHeaders(reply);
     expect(h['x-secret-trace']).toBeUndefined();
@@ -479,7 +537,11 @@ describe('sampling', () => {
     const { plugin, exporter } = testPlugin({
       sample_ratio: 0,
       http_response_header_for_traceid: 'X-Trace-Id',
-      propagation: { extract: [], inject: ['w3c', 'b3', 'b3-single', 'jaeger', 'ot', 'datadog', 'aws', 'gcp', 'instana'], default_format: 'b3' },
+      propagation: {
+        extract: [],
+        inject: ['w3c', 'b3', 'b3-single', 'jaeger', 'ot', 'datadog', 'aws', 'gcp', 'instana'],
+        default_format: 'b3',
+      },
     });
     let logIds: LogTraceIds | undefined;
     const gw = await gateway(plugin, upstream.port, { onFinish: (req) => (logIds = plugin.traceIds(req)) });
@@ -524,7 +586,10 @@ describe('sampling', () => {
   test('no incoming decision: sample_ratio decides (0 → unsampled b3 multi)', async () => {
     const { plugin, exporter } = testPlugin({ sample_ratio: 0 });
     const gw = await gateway(plugin, upstream.port);
-    const reply = await send(gw.port, '/api/p', { 'x-b3-traceid': '463ac35c9f6413ad48485a3953bb6124', 'x-b3-spanid': 'a2fb4a1d1a96d312' });
+    const reply = await send(gw.port, '/api/p', {
+      'x-b3-traceid': '463ac35c9f6413ad48485a3953bb6124',
+      'x-b3-spanid': 'a2fb4a1d1a96d312',
+    });
     await new Promise((r) => setTimeout(r, 50));
     expect(exporter.getFinishedSpans()).toEqual([]);
     expect(upstreamHeaders(reply)['x-b3-sampled']).toBe('0');
@@ -580,7 +645,13 @@ describe('upstream failures and client aborts', () => {
     const { plugin, exporter } = testPlugin({ sample_ratio: 1 });
     const gw = await gateway(plugin, upstream.port);
     await new Promise<void>((resolve) => {
-      const req = http.request({ host: '127.0.0.1', port: gw.port, path: '/api/slow', headers: { 'x-test-delay': '300' }, agent: false });
+      const req = http.request({
+        host: '127.0.0.1',
+        port: gw.port,
+        path: '/api/slow',
+        headers: { 'x-test-delay': '300' },
+        agent: false,
+      });
       req.on('error', () => resolve());
       req.end();
       setTimeout(() => {
@@ -640,7 +711,10 @@ describe('phase_duration_flavor tags', () => {
     const gw = await gateway(plugin, upstream.port);
     await send(gw.port, '/nope');
     const { proxy } = kongSpans(await waitForSpans(exporter, 2));
-    expect(Object.keys(proxy.attributes).sort()).toEqual(['kong.body_filter.duration_ms', 'kong.header_filter.duration_ms']);
+    expect(Object.keys(proxy.attributes).sort()).toEqual([
+      'kong.body_filter.duration_ms',
+      'kong.header_filter.duration_ms',
+    ]);
   });
 });
 
@@ -658,7 +732,13 @@ describe('tags', () => {
     const gw = await gateway(plugin, upstream.port);
     await send(gw.port, '/api/x', { 'x-my-tags': 'foo=bar; env = test ;bad item;http.status_code=999' });
     const { request, proxy } = kongSpans(await waitForSpans(exporter, 3));
-    expect(tags(request)).toMatchObject({ static: 'ok', env: 'test', foo: 'bar', 'http.host': 'static-host', 'http.status_code': '200' });
+    expect(tags(request)).toMatchObject({
+      static: 'ok',
+      env: 'test',
+      foo: 'bar',
+      'http.host': 'static-host',
+      'http.status_code': '200',
+    });
     expect(tags(proxy).static).toBeUndefined();
     expect(logs.lines).toEqual(['warn Could not parse the following Zipkin tags: bad item']);
   });
@@ -686,14 +766,19 @@ describe('http_response_header_for_traceid', () => {
     const reply = await send(gw.port, '/api/x');
     const { request } = kongSpans(await waitForSpans(exporter, 3));
     const t = request.spanContext().traceId;
-    const values = reply.rawHeaders.filter((_, i) => i % 2 === 1 && reply.rawHeaders[i - 1].toLowerCase() === 'x-trace-id');
+    const values = reply.rawHeaders.filter(
+      (_, i) => i % 2 === 1 && reply.rawHeaders[i - 1].toLowerCase() === 'x-trace-id',
+    );
     expect(values).toEqual(['from-upstream', t]);
   });
 
   test('an incoming 64-bit trace id comes back padded to 32', async () => {
     const { plugin } = testPlugin({ sample_ratio: 1, http_response_header_for_traceid: 'X-B3-TraceId' });
     const gw = await gateway(plugin, upstream.port);
-    const reply = await send(gw.port, '/api/x', { 'x-b3-traceid': '48485a3953bb6124', 'x-b3-spanid': 'a2fb4a1d1a96d312' });
+    const reply = await send(gw.port, '/api/x', {
+      'x-b3-traceid': '48485a3953bb6124',
+      'x-b3-spanid': 'a2fb4a1d1a96d312',
+    });
     expect(reply.headers['x-b3-traceid']).toBe('000000000000000048485a3953bb6124');
   });
 

@@ -63,8 +63,17 @@ export function startUpstream(extraHeaders: Record<string, string> = {}): Promis
       req.on('end', () => {
         const delay = Number(req.headers['x-test-delay'] ?? 0);
         const reply = () => {
-          const body = JSON.stringify({ method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString() });
-          res.writeHead(Number(req.headers['x-test-status'] ?? 200), { 'content-type': 'application/json', 'x-upstream': 'yes', ...extraHeaders });
+          const body = JSON.stringify({
+            method: req.method,
+            url: req.url,
+            headers: req.headers,
+            body: Buffer.concat(chunks).toString(),
+          });
+          res.writeHead(Number(req.headers['x-test-status'] ?? 200), {
+            'content-type': 'application/json',
+            'x-upstream': 'yes',
+            ...extraHeaders,
+          });
           res.end(body);
         };
         if (delay > 0) setTimeout(reply, delay);
@@ -83,7 +92,13 @@ export interface Reply {
   body: string;
 }
 
-export function send(port: number, path = '/', headers: http.OutgoingHttpHeaders = {}, method = 'GET', body?: string): Promise<Reply> {
+export function send(
+  port: number,
+  path = '/',
+  headers: http.OutgoingHttpHeaders = {},
+  method = 'GET',
+  body?: string,
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     let clientPort = 0;
     const req = http.request({ host: '127.0.0.1', port, path, method, headers, agent: false }, (res) => {
@@ -119,7 +134,11 @@ export async function waitFor(cond: () => boolean, timeoutMs = 3000): Promise<vo
   }
 }
 
-export async function waitForSpans(exporter: InMemorySpanExporter, count: number, timeoutMs = 3000): Promise<ReadableSpan[]> {
+export async function waitForSpans(
+  exporter: InMemorySpanExporter,
+  count: number,
+  timeoutMs = 3000,
+): Promise<ReadableSpan[]> {
   await waitFor(() => exporter.getFinishedSpans().length >= count, timeoutMs);
   // Give a stray extra span the chance to show up, so counts are exact.
   await new Promise((r) => setTimeout(r, 20));
@@ -141,7 +160,8 @@ export function kongSpans(spans: readonly ReadableSpan[]): KongSpans {
   const request = spans.find((s) => !s.name.includes('(')) as ReadableSpan;
   const proxy = spans.find((s) => s.name.endsWith('(proxy)')) as ReadableSpan;
   const balancers = spans.filter((s) => s.name.includes('(balancer try'));
-  if (request === undefined || proxy === undefined) throw new Error(`missing spans: ${spans.map((s) => s.name).join(', ')}`);
+  if (request === undefined || proxy === undefined)
+    throw new Error(`missing spans: ${spans.map((s) => s.name).join(', ')}`);
   return { request, proxy, balancers };
 }
 
@@ -185,7 +205,11 @@ export interface GatewayOptions {
 }
 
 /** Express + http-proxy-middleware gateway: `/api/*` proxied to the upstream, the rest 404. */
-export function startGateway(plugin: ZipkinPlugin, upstreamPort: number, options: GatewayOptions = {}): Promise<Listening> {
+export function startGateway(
+  plugin: ZipkinPlugin,
+  upstreamPort: number,
+  options: GatewayOptions = {},
+): Promise<Listening> {
   const app = express();
   app.use(zipkinMiddleware(plugin));
   if (options.onFinish !== undefined) {
@@ -205,7 +229,10 @@ export function startGateway(plugin: ZipkinPlugin, upstreamPort: number, options
   app.use(
     '/api',
     zipkinRoute(plugin, options.identity === undefined ? { route: ROUTE, service: SERVICE } : options.identity),
-    createProxyMiddleware({ target: `http://127.0.0.1:${options.targetPort ?? upstreamPort}`, plugins: [zipkinProxyPlugin(plugin)] }),
+    createProxyMiddleware({
+      target: `http://127.0.0.1:${options.targetPort ?? upstreamPort}`,
+      plugins: [zipkinProxyPlugin(plugin)],
+    }),
   );
   return listen(http.createServer(app));
 }

@@ -102,7 +102,13 @@ describe('plugin precedence and HPM without zipkinRoute', () => {
     open.push(up);
     const { plugin, exporter } = testPlugin({ sample_ratio: 1 });
     const app = express();
-    app.use('/api', createProxyMiddleware({ target: `http://127.0.0.1:${up.port}`, plugins: [zipkinProxyPlugin(plugin, { route: { id: 'r1', name: 'r' } })] }));
+    app.use(
+      '/api',
+      createProxyMiddleware({
+        target: `http://127.0.0.1:${up.port}`,
+        plugins: [zipkinProxyPlugin(plugin, { route: { id: 'r1', name: 'r' } })],
+      }),
+    );
     const gw = await listen(http.createServer(app));
     open.push(gw);
     const reply = await send(gw.port, '/api/x');
@@ -122,7 +128,13 @@ describe('traceServer', () => {
     open.push(up);
     const { plugin, exporter } = testPlugin({ sample_ratio: 1 });
     const app = express();
-    app.use('/api', createProxyMiddleware({ target: `http://127.0.0.1:${up.port}`, plugins: [zipkinProxyPlugin(plugin, { service: { id: 's1', name: 'svc' } })] }));
+    app.use(
+      '/api',
+      createProxyMiddleware({
+        target: `http://127.0.0.1:${up.port}`,
+        plugins: [zipkinProxyPlugin(plugin, { service: { id: 's1', name: 'svc' } })],
+      }),
+    );
     const server = http.createServer(app);
     traceServer(plugin, server);
     const gw = await listen(server);

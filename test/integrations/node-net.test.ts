@@ -3,7 +3,9 @@ import { proxyTcp, traceConnection, trackUpstreamSocket } from '../../src/integr
 import { kongSpans, micros, tags, testPlugin, waitForSpans } from './helpers';
 
 function listen(server: net.Server): Promise<number> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)),
+  );
 }
 
 async function closedPort(): Promise<number> {
@@ -72,7 +74,12 @@ describe('node:net stream proxy', () => {
     });
     expect(await exchange(port)).toBe('ping');
     const spans = await waitForSpans(exporter, 4);
-    expect(spans.map((s) => s.name)).toEqual(['stream (balancer try 1)', 'stream (balancer try 2)', 'stream (proxy)', 'stream']);
+    expect(spans.map((s) => s.name)).toEqual([
+      'stream (balancer try 1)',
+      'stream (balancer try 2)',
+      'stream (proxy)',
+      'stream',
+    ]);
     const { balancers } = kongSpans(spans);
     expect(tags(balancers[0])).toEqual({
       'kong.balancer.try': '1',
@@ -147,7 +154,9 @@ describe('node:net stream proxy', () => {
     servers.push(s);
     const up = await listen(s);
     // The proxy's server must be half-open too, or Node ends the client socket on its FIN.
-    const gw = net.createServer({ allowHalfOpen: true }, (client) => proxyTcp(plugin, client, { host: '127.0.0.1', port: up }));
+    const gw = net.createServer({ allowHalfOpen: true }, (client) =>
+      proxyTcp(plugin, client, { host: '127.0.0.1', port: up }),
+    );
     servers.push(gw);
     const port = await listen(gw);
     const answer = await new Promise<string>((resolve) => {
@@ -159,7 +168,11 @@ describe('node:net stream proxy', () => {
       c.on('close', () => resolve(data));
     });
     expect(answer).toBe('got ping');
-    expect((await waitForSpans(exporter, 3)).map((x) => x.name)).toEqual(['stream (balancer try 1)', 'stream (proxy)', 'stream']);
+    expect((await waitForSpans(exporter, 3)).map((x) => x.name)).toEqual([
+      'stream (balancer try 1)',
+      'stream (proxy)',
+      'stream',
+    ]);
   });
 
   test('proxyTcp idleTimeout: a connected session with no traffic is closed', async () => {
@@ -178,6 +191,10 @@ describe('node:net stream proxy', () => {
     });
     expect(echoed).toBe('ping');
     expect(Date.now() - started).toBeGreaterThanOrEqual(100);
-    expect((await waitForSpans(exporter, 3)).map((x) => x.name)).toEqual(['stream (balancer try 1)', 'stream (proxy)', 'stream']);
+    expect((await waitForSpans(exporter, 3)).map((x) => x.name)).toEqual([
+      'stream (balancer try 1)',
+      'stream (proxy)',
+      'stream',
+    ]);
   });
 });

@@ -7,7 +7,16 @@ import { createZipkinPlugin, type ZipkinPlugin } from '../../src/plugin';
 import type { ZipkinConfigInput } from '../../src/config/types';
 import { closedPort, startReceiver, type Receiver } from '../export/helpers';
 import { decodeProto3, listOfSpansValidator } from '../export/wire';
-import { captureLogger, type CapturedLogs, type Listening, send, startGateway, startUpstream, upstreamHeaders, waitFor } from './helpers';
+import {
+  captureLogger,
+  type CapturedLogs,
+  type Listening,
+  send,
+  startGateway,
+  startUpstream,
+  upstreamHeaders,
+  waitFor,
+} from './helpers';
 
 const PLUGIN_ID = '9d2a6f7c-1b3e-4c5d-8e9f-0a1b2c3d4e5f';
 const PREFIX = `[zipkin plugin ${PLUGIN_ID}] queue ${PLUGIN_ID}: `;
@@ -22,7 +31,10 @@ interface Setup {
 const open: Array<{ close(): Promise<void> }> = [];
 const plugins: ZipkinPlugin[] = [];
 
-async function setup(config: ZipkinConfigInput, options: { encoding?: 'json' | 'proto3'; gzip?: boolean } = {}): Promise<Setup> {
+async function setup(
+  config: ZipkinConfigInput,
+  options: { encoding?: 'json' | 'proto3'; gzip?: boolean } = {},
+): Promise<Setup> {
   const logs = captureLogger();
   const plugin = createZipkinPlugin(config, { logger: logs, pluginId: PLUGIN_ID, ...options });
   plugins.push(plugin);
@@ -50,7 +62,9 @@ function spansOf(r: Receiver): Array<Record<string, unknown>> {
 test('with only http_endpoint, each span is POSTed alone (Kong defaults) in Kong order: balancer, proxy, request', async () => {
   const r = await receiver([202]);
   const { plugin, gateway, upstream, logs } = await setup({ http_endpoint: r.url, sample_ratio: 1 });
-  const reply = await send(gateway.port, '/api/orders', { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
+  const reply = await send(gateway.port, '/api/orders', {
+    traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+  });
   expect(reply.status).toBe(200);
   await r.waitFor(3);
 
@@ -83,18 +97,24 @@ test('with only http_endpoint, each span is POSTed alone (Kong defaults) in Kong
 
 test('a collector answering 500 is retried until it accepts; the proxied response is unchanged', async () => {
   const r = await receiver([500, 202]);
-  const { plugin, gateway, logs } = await setup({ http_endpoint: r.url, sample_ratio: 1, queue: { max_batch_size: 10, max_coalescing_delay: 0.1 } });
+  const { plugin, gateway, logs } = await setup({
+    http_endpoint: r.url,
+    sample_ratio: 1,
+    queue: { max_batch_size: 10, max_coalescing_delay: 0.1 },
+  });
   const reply = await send(gateway.port, '/api/orders');
   expect(reply.status).toBe(200);
   expect(JSON.parse(reply.body).method).toBe('GET');
   await r.waitFor(2);
   expect(r.requests.map((q) => (JSON.parse(q.body.toString('utf8')) as unknown[]).length)).toEqual([3, 3]);
-  expect(logs.lines).toContain(`warn ${PREFIX}handler could not process entries: zipkin server responded unexpectedly: 500 Internal Server Error`);
+  expect(logs.lines).toContain(
+    `warn ${PREFIX}handler could not process entries: zipkin server responded unexpectedly: 500 Internal Server Error`,
+  );
   await waitFor(() => plugin.health()?.sent === 3);
   expect(plugin.health()).toMatchObject({ queued: 3, sent: 3, retried: 1, batches: 1 });
 });
 
-test('a refused connection is logged with Kong\'s text, the batch is given up after max_retry_time and counted', async () => {
+test("a refused connection is logged with Kong's text, the batch is given up after max_retry_time and counted", async () => {
   const port = await closedPort();
   const { plugin, gateway, logs } = await setup({
     http_endpoint: `http://127.0.0.1:${port}/api/v2/spans`,
@@ -104,8 +124,12 @@ test('a refused connection is logged with Kong\'s text, the batch is given up af
   const reply = await send(gateway.port, '/api/orders');
   expect(reply.status).toBe(200);
   await waitFor(() => (plugin.health()?.dropped.retry_exhausted ?? 0) === 3);
-  expect(logs.lines).toContain(`warn ${PREFIX}handler could not process entries: zipkin request failed: connection refused`);
-  expect(logs.lines).toContain(`error ${PREFIX}could not send entries due to max_retry_time exceeded. 3 queue entries were lost`);
+  expect(logs.lines).toContain(
+    `warn ${PREFIX}handler could not process entries: zipkin request failed: connection refused`,
+  );
+  expect(logs.lines).toContain(
+    `error ${PREFIX}could not send entries due to max_retry_time exceeded. 3 queue entries were lost`,
+  );
   const h = plugin.health();
   expect((h?.sent ?? 0) + (h?.dropped.retry_exhausted ?? 0)).toBe(h?.queued);
 });
@@ -119,7 +143,9 @@ test('a collector that never answers times out (read_timeout) and traffic flows 
     queue: { max_batch_size: 10, max_coalescing_delay: 0.05, max_retry_time: 0.1 },
   });
   for (let i = 0; i < 3; i++) expect((await send(gateway.port, '/api/orders')).status).toBe(200);
-  await waitFor(() => logs.lines.includes(`warn ${PREFIX}handler could not process entries: zipkin request failed: timeout`));
+  await waitFor(() =>
+    logs.lines.includes(`warn ${PREFIX}handler could not process entries: zipkin request failed: timeout`),
+  );
   await waitFor(() => (plugin.health()?.dropped.retry_exhausted ?? 0) + (plugin.health()?.sent ?? 0) === 9, 5000);
 });
 
@@ -133,7 +159,10 @@ test('a collector answering 200 (Pitchfork) counts as success', async () => {
 
 test('proto3 and gzip options of the default reporter', async () => {
   const r = await receiver([202]);
-  const { gateway } = await setup({ http_endpoint: r.url, sample_ratio: 1, queue: { max_batch_size: 3, max_coalescing_delay: 1 } }, { encoding: 'proto3', gzip: true });
+  const { gateway } = await setup(
+    { http_endpoint: r.url, sample_ratio: 1, queue: { max_batch_size: 3, max_coalescing_delay: 1 } },
+    { encoding: 'proto3', gzip: true },
+  );
   expect((await send(gateway.port, '/api/orders')).status).toBe(200);
   await r.waitFor(1);
   const [req] = r.requests;

@@ -63,7 +63,10 @@ function userProvider(sampler?: AlwaysOffSampler) {
 describe('reusing the service’s own OTel provider', () => {
   test('spans go to the user’s exporter; request span is a child of the incoming b3 span (no shared span)', async () => {
     const { provider, exporter } = userProvider();
-    const plugin = createZipkinPlugin({ sample_ratio: 1 }, { tracerProvider: provider, logger: captureLogger(), nodeId: NODE_ID });
+    const plugin = createZipkinPlugin(
+      { sample_ratio: 1 },
+      { tracerProvider: provider, logger: captureLogger(), nodeId: NODE_ID },
+    );
     expect(plugin.ownsProvider).toBe(false);
     const gw = await startGateway(plugin, upstream.port);
     open.push(gw);
@@ -180,7 +183,9 @@ describe('next to other OTel instrumentation (a registered context manager and a
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
     try {
       const { provider, exporter } = userProvider();
-      const instrumentationSpan = provider.getTracer('instrumentation').startSpan('GET (instrumentation)', { kind: SpanKind.SERVER });
+      const instrumentationSpan = provider
+        .getTracer('instrumentation')
+        .startSpan('GET (instrumentation)', { kind: SpanKind.SERVER });
       const plugin = createZipkinPlugin({ sample_ratio: 1 }, { tracerProvider: provider, logger: captureLogger() });
       const seen: boolean[] = [];
       const app = express();
@@ -195,7 +200,9 @@ describe('next to other OTel instrumentation (a registered context manager and a
         createProxyMiddleware({ target: `http://127.0.0.1:${upstream.port}`, plugins: [zipkinProxyPlugin(plugin)] }),
       );
       const gw = await listen(
-        http.createServer((req, res) => context.with(trace.setSpan(context.active(), instrumentationSpan), () => app(req, res))),
+        http.createServer((req, res) =>
+          context.with(trace.setSpan(context.active(), instrumentationSpan), () => app(req, res)),
+        ),
       );
       open.push(gw);
       await send(gw.port, '/api/x');

@@ -21,7 +21,10 @@ function extract(value: string | readonly string[]): { ctx: TraceContext | undef
   return extractHeaders({ 'x-amzn-trace-id': value });
 }
 
-function inject(ctx: InjectContext, initial?: Record<string, string>): { headers: Record<string, string>; logId: string } {
+function inject(
+  ctx: InjectContext,
+  initial?: Record<string, string>,
+): { headers: Record<string, string>; logId: string } {
   return injectWith(awsInjector, ctx, initial);
 }
 
@@ -49,7 +52,11 @@ describe('aws extractor', () => {
   });
 
   test('key order is irrelevant and unknown keys are ignored', () => {
-    expect(extract(`Self=1-67891233-abcdef012345678912345678;Sampled=1;Lineage=a87bd80c:1|68fd508a:5;${PARENT};foo=bar;${ROOT}`)).toEqual({
+    expect(
+      extract(
+        `Self=1-67891233-abcdef012345678912345678;Sampled=1;Lineage=a87bd80c:1|68fd508a:5;${PARENT};foo=bar;${ROOT}`,
+      ),
+    ).toEqual({
       ctx: { traceId: TRACE, spanId: SPAN, shouldSample: true },
       lines: [],
     });
@@ -85,16 +92,25 @@ describe('aws extractor', () => {
     expect(extract(ROOT)).toEqual({ ctx: { traceId: TRACE }, lines: [] });
   });
 
-  test.each([[''], ['Foo=bar'], [';;;'], ['Lineage=a87bd80c:1|68fd508a:5'], ['   ']])('nothing usable in %j gives nothing, silently', (value) => {
-    expect(extract(value)).toEqual({ ctx: undefined, lines: [] });
-  });
+  test.each([[''], ['Foo=bar'], [';;;'], ['Lineage=a87bd80c:1|68fd508a:5'], ['   ']])(
+    'nothing usable in %j gives nothing, silently',
+    (value) => {
+      expect(extract(value)).toEqual({ ctx: undefined, lines: [] });
+    },
+  );
 
   test('keys are case-sensitive: root / PARENT / sampled are unknown keys', () => {
-    expect(extract('root=1-5759e988-bd862e3fe1be46a994272793;PARENT=53995c3f42cd8ad8;sampled=1')).toEqual({ ctx: undefined, lines: [] });
+    expect(extract('root=1-5759e988-bd862e3fe1be46a994272793;PARENT=53995c3f42cd8ad8;sampled=1')).toEqual({
+      ctx: undefined,
+      lines: [],
+    });
   });
 
   test('a key that merely starts with Root is not Root', () => {
-    expect(extract(`Rooty=1-5759e988-bd862e3fe1be46a994272793;${PARENT}`)).toEqual({ ctx: { spanId: SPAN }, lines: [] });
+    expect(extract(`Rooty=1-5759e988-bd862e3fe1be46a994272793;${PARENT}`)).toEqual({
+      ctx: { spanId: SPAN },
+      lines: [],
+    });
   });
 
   test('a repeated key: the last one wins', () => {
@@ -186,7 +202,9 @@ describe('aws injector', () => {
     [undefined, '0'],
   ])('§4.5 row: Root=1-<8>-<24>;Parent=<span>;Sampled=<1 or 0> (shouldSample %s)', (shouldSample, flag) => {
     const { headers, logId } = inject({ traceId: TRACE, spanId: SPAN, parentId: 'a2fb4a1d1a96d312', shouldSample });
-    expect(headers).toEqual({ 'x-amzn-trace-id': `Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=${flag}` });
+    expect(headers).toEqual({
+      'x-amzn-trace-id': `Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=${flag}`,
+    });
     // §7: 32 hex, no dashes.
     expect(logId).toBe(TRACE);
   });
@@ -194,12 +212,17 @@ describe('aws injector', () => {
   test('a 64-bit trace id is sent zero-padded to 128 bits (the engine resizes to 16 bytes)', () => {
     const traceId = resizeHex('8448eb211c80319d', awsInjector.sizes[0]);
     const { headers, logId } = inject({ traceId, spanId: SPAN, shouldSample: true });
-    expect(headers['x-amzn-trace-id']).toBe('Root=1-00000000-00000000' + '8448eb211c80319d' + ';Parent=53995c3f42cd8ad8;Sampled=1');
+    expect(headers['x-amzn-trace-id']).toBe(
+      'Root=1-00000000-00000000' + '8448eb211c80319d' + ';Parent=53995c3f42cd8ad8;Sampled=1',
+    );
     expect(logId).toBe('00000000000000008448eb211c80319d');
   });
 
   test('replaces an existing x-amzn-trace-id and leaves other headers alone', () => {
-    const { headers } = inject({ traceId: TRACE, spanId: SPAN, shouldSample: true }, { 'x-amzn-trace-id': 'Root=old', 'x-other': 'kept' });
+    const { headers } = inject(
+      { traceId: TRACE, spanId: SPAN, shouldSample: true },
+      { 'x-amzn-trace-id': 'Root=old', 'x-other': 'kept' },
+    );
     expect(headers).toEqual({ 'x-amzn-trace-id': `${ROOT};${PARENT};Sampled=1`, 'x-other': 'kept' });
   });
 

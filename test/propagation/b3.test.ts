@@ -47,7 +47,11 @@ describe('b3 extractor: single header', () => {
     ['lenient: trailing dash after sampled', `${T32}-${S}-1-`, { traceId: T32, spanId: S, shouldSample: true }],
     ['lenient: parent without sampled', `${T32}-${S}-${P2}`, { traceId: T32, spanId: S, parentId: P2 }],
     ['lenient: sampled without dash', `${T32}-${S}1`, { traceId: T32, spanId: S, shouldSample: true }],
-    ['lenient: no dashes after the span', `${T32}-${S}d${P}`, { traceId: T32, spanId: S, parentId: P, shouldSample: true, flags: '1' }],
+    [
+      'lenient: no dashes after the span',
+      `${T32}-${S}d${P}`,
+      { traceId: T32, spanId: S, parentId: P, shouldSample: true, flags: '1' },
+    ],
     [
       'upper-case hex',
       `${T32.toUpperCase()}-${S.toUpperCase()}-1-${P.toUpperCase()}`,
@@ -114,13 +118,27 @@ describe('b3 extractor: single header', () => {
       'x-b3-parentspanid': P,
       'x-b3-sampled': '1',
     });
-    expect(ctx).toEqual({ traceId: T32, spanId: S, parentId: P, shouldSample: false, reuseSpanId: true, singleHeader: true });
+    expect(ctx).toEqual({
+      traceId: T32,
+      spanId: S,
+      parentId: P,
+      shouldSample: false,
+      reuseSpanId: true,
+      singleHeader: true,
+    });
     expect(warnings).toEqual([]);
   });
 
   test('a sampling-only single header takes its ids from multi', () => {
     const { ctx } = extract({ b3: 'd', 'x-b3-traceid': T16, 'x-b3-spanid': S, 'x-b3-sampled': '0' });
-    expect(ctx).toEqual({ traceId: T16, spanId: S, shouldSample: true, flags: '1', reuseSpanId: true, singleHeader: true });
+    expect(ctx).toEqual({
+      traceId: T16,
+      spanId: S,
+      shouldSample: true,
+      flags: '1',
+      reuseSpanId: true,
+      singleHeader: true,
+    });
   });
 
   test('multi sampling fills a single header without a sampled field', () => {
@@ -138,7 +156,14 @@ describe('b3 extractor: single header', () => {
 describe('b3 extractor: tracestate (deliberate difference 1)', () => {
   test('a tracestate b3= member is read as the single header', () => {
     const { ctx, warnings } = extract({ tracestate: `b3=${T32}-${S}-1-${P}` });
-    expect(ctx).toEqual({ traceId: T32, spanId: S, parentId: P, shouldSample: true, reuseSpanId: true, singleHeader: true });
+    expect(ctx).toEqual({
+      traceId: T32,
+      spanId: S,
+      parentId: P,
+      shouldSample: true,
+      reuseSpanId: true,
+      singleHeader: true,
+    });
     expect(warnings).toEqual([]);
   });
 
@@ -249,7 +274,12 @@ describe('b3 extractor: multi headers', () => {
   });
 
   test('x-b3-flags 1 means debug and overrides x-b3-sampled 0', () => {
-    const { ctx, warnings } = extract({ 'x-b3-traceid': T32, 'x-b3-spanid': S, 'x-b3-sampled': '0', 'x-b3-flags': '1' });
+    const { ctx, warnings } = extract({
+      'x-b3-traceid': T32,
+      'x-b3-spanid': S,
+      'x-b3-sampled': '0',
+      'x-b3-flags': '1',
+    });
     expect(ctx).toEqual({ traceId: T32, spanId: S, shouldSample: true, flags: '1', reuseSpanId: true });
     expect(warnings).toEqual([]);
   });
@@ -263,7 +293,12 @@ describe('b3 extractor: multi headers', () => {
   test.each(['2', '0', 'true', ''])(
     'difference 3: invalid x-b3-flags %j is warned about and dropped (Kong keeps the raw value)',
     (value) => {
-      const { ctx, warnings } = extract({ 'x-b3-traceid': T32, 'x-b3-spanid': S, 'x-b3-sampled': '0', 'x-b3-flags': value });
+      const { ctx, warnings } = extract({
+        'x-b3-traceid': T32,
+        'x-b3-spanid': S,
+        'x-b3-sampled': '0',
+        'x-b3-flags': value,
+      });
       expect(ctx).toEqual({ traceId: T32, spanId: S, shouldSample: false, reuseSpanId: true });
       expect(ctx?.flags).toBeUndefined();
       expect(warnings).toEqual([FLAGS_INVALID]);
@@ -304,7 +339,14 @@ describe('b3 extractor: multi headers', () => {
       'x-b3-sampled': 's',
     });
     expect(ctx).toEqual({ reuseSpanId: true, singleHeader: true });
-    expect(warnings).toEqual([SINGLE_INVALID, SAMPLED_INVALID, FLAGS_INVALID, TRACE_INVALID, SPAN_INVALID, PARENT_INVALID]);
+    expect(warnings).toEqual([
+      SINGLE_INVALID,
+      SAMPLED_INVALID,
+      FLAGS_INVALID,
+      TRACE_INVALID,
+      SPAN_INVALID,
+      PARENT_INVALID,
+    ]);
   });
 
   test('span and parent without a trace id are dropped, the context still wins (reuseSpanId)', () => {
@@ -413,9 +455,23 @@ describe('b3-single injector', () => {
   });
 
   test('round trip: what b3-single writes, b3 reads back', () => {
-    const { headers } = inject(b3SingleInjector, { traceId: T16, spanId: S, parentId: P, flags: '1', shouldSample: true });
+    const { headers } = inject(b3SingleInjector, {
+      traceId: T16,
+      spanId: S,
+      parentId: P,
+      flags: '1',
+      shouldSample: true,
+    });
     const { ctx, warnings } = extract(headers);
-    expect(ctx).toEqual({ traceId: T16, spanId: S, parentId: P, shouldSample: true, flags: '1', reuseSpanId: true, singleHeader: true });
+    expect(ctx).toEqual({
+      traceId: T16,
+      spanId: S,
+      parentId: P,
+      shouldSample: true,
+      flags: '1',
+      reuseSpanId: true,
+      singleHeader: true,
+    });
     expect(warnings).toEqual([]);
   });
 

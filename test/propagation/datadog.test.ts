@@ -12,13 +12,20 @@ function extract(headers: RequestHeaders): { ctx: TraceContext | undefined; line
   return extractLines(datadogExtractor, headers);
 }
 
-function inject(ctx: InjectContext, initial?: Record<string, string>): { headers: Record<string, string>; logId: string } {
+function inject(
+  ctx: InjectContext,
+  initial?: Record<string, string>,
+): { headers: Record<string, string>; logId: string } {
   return injectWith(datadogInjector, ctx, initial);
 }
 
 describe('datadog extractor', () => {
   test('triggers on the three x-datadog headers', () => {
-    expect(datadogExtractor.triggers).toEqual(['x-datadog-trace-id', 'x-datadog-parent-id', 'x-datadog-sampling-priority']);
+    expect(datadogExtractor.triggers).toEqual([
+      'x-datadog-trace-id',
+      'x-datadog-parent-id',
+      'x-datadog-sampling-priority',
+    ]);
   });
 
   test('valid 64-bit ids: decimal to minimal big-endian bytes, parent-id becomes span_id', () => {
@@ -40,30 +47,47 @@ describe('datadog extractor', () => {
   test('small ids are minimal bytes (original size below 8) and are padded by the engine', () => {
     const { ctx } = extract({ 'x-datadog-trace-id': '1234', 'x-datadog-parent-id': '5678' });
     expect(ctx).toEqual({ traceId: '04d2', spanId: '162e' });
-    expect(normalise(ctx!)).toEqual({ traceId: '000000000000000000000000000004d2', spanId: '000000000000162e', traceIdOriginalSize: 2 });
+    expect(normalise(ctx!)).toEqual({
+      traceId: '000000000000000000000000000004d2',
+      spanId: '000000000000162e',
+      traceIdOriginalSize: 2,
+    });
   });
 
   test('leading zeros do not widen the id', () => {
-    expect(extract({ 'x-datadog-trace-id': '000000000001', 'x-datadog-parent-id': '0010' }).ctx).toEqual({ traceId: '01', spanId: '0a' });
+    expect(extract({ 'x-datadog-trace-id': '000000000001', 'x-datadog-parent-id': '0010' }).ctx).toEqual({
+      traceId: '01',
+      spanId: '0a',
+    });
   });
 
   test('2^64-1 is 8 bytes of ff', () => {
-    expect(extract({ 'x-datadog-trace-id': '18446744073709551615', 'x-datadog-parent-id': '18446744073709551615' }).ctx).toEqual({
+    expect(
+      extract({ 'x-datadog-trace-id': '18446744073709551615', 'x-datadog-parent-id': '18446744073709551615' }).ctx,
+    ).toEqual({
       traceId: 'ffffffffffffffff',
       spanId: 'ffffffffffffffff',
     });
   });
 
   test('a 128-bit decimal trace id is accepted (original size 16)', () => {
-    const { ctx, lines } = extract({ 'x-datadog-trace-id': '100985630638751179400743189419042799617', 'x-datadog-parent-id': '3' });
+    const { ctx, lines } = extract({
+      'x-datadog-trace-id': '100985630638751179400743189419042799617',
+      'x-datadog-parent-id': '3',
+    });
     expect(lines).toEqual([]);
     expect(ctx).toEqual({ traceId: '4bf92000000000000000000000000001', spanId: '03' });
     expect(normalise(ctx!).traceIdOriginalSize).toBe(16);
-    expect(extract({ 'x-datadog-trace-id': '340282366920938463463374607431768211455' }).ctx).toEqual({ traceId: 'f'.repeat(32) });
+    expect(extract({ 'x-datadog-trace-id': '340282366920938463463374607431768211455' }).ctx).toEqual({
+      traceId: 'f'.repeat(32),
+    });
   });
 
   test('ids wider than 128 bits keep all bytes; the engine keeps the low 16 / 8', () => {
-    const { ctx } = extract({ 'x-datadog-trace-id': '340282366920938463463374607431768211456', 'x-datadog-parent-id': '18446744073709551617' });
+    const { ctx } = extract({
+      'x-datadog-trace-id': '340282366920938463463374607431768211456',
+      'x-datadog-parent-id': '18446744073709551617',
+    });
     expect(ctx).toEqual({ traceId: '01' + '0'.repeat(32), spanId: '010000000000000001' });
     expect(normalise(ctx!)).toEqual({ traceId: '0'.repeat(32), spanId: '0000000000000001', traceIdOriginalSize: 17 });
   });
@@ -92,7 +116,11 @@ describe('datadog extractor', () => {
     ['non-ASCII whitespace (Lua %s is C isspace)', '\u00a042'],
     ['non-ASCII digits', '\uff11\uff12'],
   ])('invalid trace id (%s) warns, drops the trace id and the parent', (_name, value) => {
-    const { ctx, lines } = extract({ 'x-datadog-trace-id': value, 'x-datadog-parent-id': '5', 'x-datadog-sampling-priority': '2' });
+    const { ctx, lines } = extract({
+      'x-datadog-trace-id': value,
+      'x-datadog-parent-id': '5',
+      'x-datadog-sampling-priority': '2',
+    });
     expect(lines).toEqual([`warn ${WARN_TRACE}`]);
     expect(ctx).toEqual({ shouldSample: true });
   });
@@ -116,7 +144,10 @@ describe('datadog extractor', () => {
 
   test('no trace id: the parent is dropped', () => {
     expect(extract({ 'x-datadog-parent-id': '5' })).toEqual({ ctx: undefined, lines: [] });
-    expect(extract({ 'x-datadog-parent-id': '5', 'x-datadog-sampling-priority': '0' })).toEqual({ ctx: { shouldSample: false }, lines: [] });
+    expect(extract({ 'x-datadog-parent-id': '5', 'x-datadog-sampling-priority': '0' })).toEqual({
+      ctx: { shouldSample: false },
+      lines: [],
+    });
   });
 
   test.each([
@@ -126,7 +157,10 @@ describe('datadog extractor', () => {
     ['-1', false],
   ])('sampling priority %s → %s', (priority, expected) => {
     expect(extract({ 'x-datadog-sampling-priority': priority }).ctx).toEqual({ shouldSample: expected });
-    expect(extract({ 'x-datadog-trace-id': '7', 'x-datadog-sampling-priority': priority }).ctx).toEqual({ traceId: '07', shouldSample: expected });
+    expect(extract({ 'x-datadog-trace-id': '7', 'x-datadog-sampling-priority': priority }).ctx).toEqual({
+      traceId: '07',
+      shouldSample: expected,
+    });
   });
 
   test.each([['3'], ['-2'], [''], [' 1'], ['1 '], ['01'], ['true'], ['1.0'], ['+1']])(
@@ -149,12 +183,18 @@ describe('datadog extractor', () => {
   });
 
   test('a zero trace id becomes nil silently (OpenSSL bignum zero has no bytes) but its parent survives', () => {
-    expect(extract({ 'x-datadog-trace-id': '0', 'x-datadog-parent-id': '5' })).toEqual({ ctx: { spanId: '05' }, lines: [] });
+    expect(extract({ 'x-datadog-trace-id': '0', 'x-datadog-parent-id': '5' })).toEqual({
+      ctx: { spanId: '05' },
+      lines: [],
+    });
     expect(extract({ 'x-datadog-trace-id': ' 000 ' })).toEqual({ ctx: undefined, lines: [] });
   });
 
   test('a zero parent id becomes nil silently', () => {
-    expect(extract({ 'x-datadog-trace-id': '5', 'x-datadog-parent-id': '0' })).toEqual({ ctx: { traceId: '05' }, lines: [] });
+    expect(extract({ 'x-datadog-trace-id': '5', 'x-datadog-parent-id': '0' })).toEqual({
+      ctx: { traceId: '05' },
+      lines: [],
+    });
   });
 
   test('a repeated header (array) counts as its first value', () => {
@@ -168,11 +208,17 @@ describe('datadog extractor', () => {
     // An invalid first value is invalid even if a later one is good.
     expect(extract({ 'x-datadog-trace-id': ['junk', '10'] }).lines).toEqual([`warn ${WARN_TRACE}`]);
     // An empty array is as if the header were absent.
-    expect(extract({ 'x-datadog-trace-id': [], 'x-datadog-sampling-priority': '1' })).toEqual({ ctx: { shouldSample: true }, lines: [] });
+    expect(extract({ 'x-datadog-trace-id': [], 'x-datadog-sampling-priority': '1' })).toEqual({
+      ctx: { shouldSample: true },
+      lines: [],
+    });
   });
 
   test('no datadog headers at all gives nothing, silently', () => {
-    expect(extract({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' })).toEqual({ ctx: undefined, lines: [] });
+    expect(extract({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' })).toEqual({
+      ctx: undefined,
+      lines: [],
+    });
   });
 });
 
@@ -184,7 +230,12 @@ describe('datadog injector', () => {
   });
 
   test('§4.5 row: decimal trace and parent ids, priority 1 when sampled; log id is the decimal trace id', () => {
-    const { headers, logId } = inject({ traceId: '8448eb211c80319d', spanId: '53995c3f42cd8ad8', parentId: 'a2fb4a1d1a96d312', shouldSample: true });
+    const { headers, logId } = inject({
+      traceId: '8448eb211c80319d',
+      spanId: '53995c3f42cd8ad8',
+      parentId: 'a2fb4a1d1a96d312',
+      shouldSample: true,
+    });
     expect(headers).toEqual({
       'x-datadog-trace-id': '9532127138774266269',
       'x-datadog-parent-id': '6023947403358210776',
@@ -251,8 +302,15 @@ describe('datadog injector', () => {
   });
 
   test('an absent id leaves an existing header of that name untouched (Kong sets nil, i.e. nothing)', () => {
-    const { headers } = inject({ traceId: '000000000000000a' }, { 'x-datadog-parent-id': '2', 'x-datadog-sampling-priority': '1' });
-    expect(headers).toEqual({ 'x-datadog-trace-id': '10', 'x-datadog-parent-id': '2', 'x-datadog-sampling-priority': '1' });
+    const { headers } = inject(
+      { traceId: '000000000000000a' },
+      { 'x-datadog-parent-id': '2', 'x-datadog-sampling-priority': '1' },
+    );
+    expect(headers).toEqual({
+      'x-datadog-trace-id': '10',
+      'x-datadog-parent-id': '2',
+      'x-datadog-sampling-priority': '1',
+    });
   });
 
   test('round trip: what is injected extracts to the same ids and decision', () => {

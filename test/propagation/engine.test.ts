@@ -68,7 +68,9 @@ describe('extraction order and normalisation (§4.2)', () => {
       context: undefined,
       format: undefined,
     });
-    expect(engineWith({ extract: [], inject: [], clear: [], default_format: 'b3' }).engine.extract(headers).format).toBeUndefined();
+    expect(
+      engineWith({ extract: [], inject: [], clear: [], default_format: 'b3' }).engine.extract(headers).format,
+    ).toBeUndefined();
   });
 
   test('a context without a trace id still wins (ot sampling only)', () => {
@@ -254,7 +256,11 @@ describe('log trace ids (§7), as the Kong spec observes them', () => {
     w3c: { traceparent: '00-4bf92000000000000000000000000001-0000000000000003-01' },
     gcp: { 'x-cloud-trace-context': '4bf92000000000000000000000000001/1;o=1' },
     aws: { 'x-amzn-trace-id': 'Root=1-4bf92000-000000000000000000000001;Parent=0000000000000003;Sampled=1' },
-    ot: { 'ot-tracer-traceid': '4bf92000000000000000000000000001', 'ot-tracer-spanid': '0000000000000003', 'ot-tracer-sampled': '1' },
+    ot: {
+      'ot-tracer-traceid': '4bf92000000000000000000000000001',
+      'ot-tracer-spanid': '0000000000000003',
+      'ot-tracer-sampled': '1',
+    },
   };
   const key = (f: string): string => (f === 'b3-single' ? 'b3' : f);
   const formats = ['b3', 'b3-single', 'jaeger', 'w3c', 'gcp', 'aws', 'ot'] as const;

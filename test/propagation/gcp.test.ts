@@ -16,7 +16,10 @@ function extract(value: string | readonly string[]): { ctx: TraceContext | undef
   return extractHeaders({ 'x-cloud-trace-context': value });
 }
 
-function inject(ctx: InjectContext, initial?: Record<string, string>): { headers: Record<string, string>; logId: string } {
+function inject(
+  ctx: InjectContext,
+  initial?: Record<string, string>,
+): { headers: Record<string, string>; logId: string } {
   return injectWith(gcpInjector, ctx, initial);
 }
 
@@ -29,16 +32,33 @@ describe('gcp extractor', () => {
     const { ctx, lines } = extract(`${TRACE}/1;o=1`);
     expect(lines).toEqual([]);
     expect(ctx).toEqual({ traceId: TRACE, spanId: '01', shouldSample: true });
-    expect(normalise(ctx!)).toEqual({ traceId: TRACE, spanId: '0000000000000001', shouldSample: true, traceIdOriginalSize: 16 });
+    expect(normalise(ctx!)).toEqual({
+      traceId: TRACE,
+      spanId: '0000000000000001',
+      shouldSample: true,
+      traceIdOriginalSize: 16,
+    });
   });
 
   test('a 64-bit span id in decimal', () => {
-    expect(extract(`${TRACE}/13235353014750950193;o=1`).ctx).toEqual({ traceId: TRACE, spanId: 'b7ad6b7169203331', shouldSample: true });
-    expect(extract(`${TRACE}/18446744073709551615`).ctx).toEqual({ traceId: TRACE, spanId: 'ffffffffffffffff', shouldSample: false });
+    expect(extract(`${TRACE}/13235353014750950193;o=1`).ctx).toEqual({
+      traceId: TRACE,
+      spanId: 'b7ad6b7169203331',
+      shouldSample: true,
+    });
+    expect(extract(`${TRACE}/18446744073709551615`).ctx).toEqual({
+      traceId: TRACE,
+      spanId: 'ffffffffffffffff',
+      shouldSample: false,
+    });
   });
 
   test('leading zeros do not widen the span id', () => {
-    expect(extract(`${TRACE}/00000000000000000255;o=1`).ctx).toEqual({ traceId: TRACE, spanId: 'ff', shouldSample: true });
+    expect(extract(`${TRACE}/00000000000000000255;o=1`).ctx).toEqual({
+      traceId: TRACE,
+      spanId: 'ff',
+      shouldSample: true,
+    });
   });
 
   test('a 20-digit span id above 2^64-1 keeps its bytes; the engine keeps the low 64 bits', () => {
@@ -56,7 +76,11 @@ describe('gcp extractor', () => {
   });
 
   test('an all-zero trace id is accepted, as in Kong', () => {
-    expect(extract(`${'0'.repeat(32)}/5;o=1`).ctx).toEqual({ traceId: '0'.repeat(32), spanId: '05', shouldSample: true });
+    expect(extract(`${'0'.repeat(32)}/5;o=1`).ctx).toEqual({
+      traceId: '0'.repeat(32),
+      spanId: '05',
+      shouldSample: true,
+    });
   });
 
   test.each([
@@ -67,11 +91,17 @@ describe('gcp extractor', () => {
     [';o=3', false],
     [';o=9', false],
   ])('option %j → sampled %s (only o=1 samples)', (option, expected) => {
-    expect(extract(`${TRACE}/7${option}`)).toEqual({ ctx: { traceId: TRACE, spanId: '07', shouldSample: expected }, lines: [] });
+    expect(extract(`${TRACE}/7${option}`)).toEqual({
+      ctx: { traceId: TRACE, spanId: '07', shouldSample: expected },
+      lines: [],
+    });
   });
 
   test('a trailing newline is accepted, like PCRE $ in Kong; two are not', () => {
-    expect(extract(`${TRACE}/7;o=1\n`)).toEqual({ ctx: { traceId: TRACE, spanId: '07', shouldSample: true }, lines: [] });
+    expect(extract(`${TRACE}/7;o=1\n`)).toEqual({
+      ctx: { traceId: TRACE, spanId: '07', shouldSample: true },
+      lines: [],
+    });
     expect(extract(`${TRACE}/7\n`)).toEqual({ ctx: { traceId: TRACE, spanId: '07', shouldSample: false }, lines: [] });
     expect(extract(`${TRACE}/7;o=1\n\n`)).toEqual({ ctx: undefined, lines: [`warn ${WARN}`] });
   });
@@ -105,7 +135,10 @@ describe('gcp extractor', () => {
   });
 
   test('a repeated header (array) counts as its first value', () => {
-    expect(extract([`${TRACE}/1;o=1`, 'junk'])).toEqual({ ctx: { traceId: TRACE, spanId: '01', shouldSample: true }, lines: [] });
+    expect(extract([`${TRACE}/1;o=1`, 'junk'])).toEqual({
+      ctx: { traceId: TRACE, spanId: '01', shouldSample: true },
+      lines: [],
+    });
     expect(extract(['junk', `${TRACE}/1;o=1`])).toEqual({ ctx: undefined, lines: [`warn ${WARN}`] });
     expect(extract([])).toEqual({ ctx: undefined, lines: [] });
   });
@@ -127,7 +160,12 @@ describe('gcp injector', () => {
     [false, '0'],
     [undefined, '0'],
   ])('§4.5 row: <trace32>/<decimal span>;o=<1 or 0> (shouldSample %s)', (shouldSample, flag) => {
-    const { headers, logId } = inject({ traceId: TRACE, spanId: 'b7ad6b7169203331', parentId: 'a2fb4a1d1a96d312', shouldSample });
+    const { headers, logId } = inject({
+      traceId: TRACE,
+      spanId: 'b7ad6b7169203331',
+      parentId: 'a2fb4a1d1a96d312',
+      shouldSample,
+    });
     expect(headers).toEqual({ 'x-cloud-trace-context': `${TRACE}/13235353014750950193;o=${flag}` });
     expect(logId).toBe(TRACE);
   });
@@ -139,7 +177,9 @@ describe('gcp injector', () => {
     expect(inject({ traceId: TRACE, spanId: 'ffffffffffffffff' }).headers).toEqual({
       'x-cloud-trace-context': `${TRACE}/18446744073709551615;o=0`,
     });
-    expect(inject({ traceId: TRACE, spanId: '0000000000000000' }).headers).toEqual({ 'x-cloud-trace-context': `${TRACE}/0;o=0` });
+    expect(inject({ traceId: TRACE, spanId: '0000000000000000' }).headers).toEqual({
+      'x-cloud-trace-context': `${TRACE}/0;o=0`,
+    });
   });
 
   test('a 64-bit trace id is sent zero-padded to 32 hex (the engine resizes to 16 bytes)', () => {
@@ -150,7 +190,10 @@ describe('gcp injector', () => {
   });
 
   test('replaces an existing header and leaves others alone', () => {
-    const { headers } = inject({ traceId: TRACE, spanId: '0000000000000003', shouldSample: true }, { 'x-cloud-trace-context': 'old', 'x-other': 'kept' });
+    const { headers } = inject(
+      { traceId: TRACE, spanId: '0000000000000003', shouldSample: true },
+      { 'x-cloud-trace-context': 'old', 'x-other': 'kept' },
+    );
     expect(headers).toEqual({ 'x-cloud-trace-context': `${TRACE}/3;o=1`, 'x-other': 'kept' });
   });
 
@@ -164,7 +207,12 @@ describe('gcp injector', () => {
       const { headers } = inject({ traceId: TRACE, spanId: 'b7ad6b7169203331', shouldSample });
       const { ctx, lines } = extractHeaders(headers);
       expect(lines).toEqual([]);
-      expect(normalise(ctx!)).toEqual({ traceId: TRACE, spanId: 'b7ad6b7169203331', shouldSample, traceIdOriginalSize: 16 });
+      expect(normalise(ctx!)).toEqual({
+        traceId: TRACE,
+        spanId: 'b7ad6b7169203331',
+        shouldSample,
+        traceIdOriginalSize: 16,
+      });
     }
   });
 });

@@ -14,7 +14,10 @@ function extract(headers: RequestHeaders): { ctx: TraceContext | undefined; line
   return extractLines(instanaExtractor, headers);
 }
 
-function inject(ctx: InjectContext, initial?: Record<string, string>): { headers: Record<string, string>; logId: string } {
+function inject(
+  ctx: InjectContext,
+  initial?: Record<string, string>,
+): { headers: Record<string, string>; logId: string } {
   return injectWith(instanaInjector, ctx, initial);
 }
 
@@ -34,7 +37,12 @@ describe('instana extractor', () => {
     const { ctx, lines } = extract({ 'x-instana-t': TRACE64, 'x-instana-s': SPAN, 'x-instana-l': '1' });
     expect(lines).toEqual([]);
     expect(ctx).toEqual({ traceId: TRACE64, spanId: SPAN, shouldSample: true });
-    expect(normalise(ctx!)).toEqual({ traceId: '0000000000000000' + TRACE64, spanId: SPAN, shouldSample: true, traceIdOriginalSize: 8 });
+    expect(normalise(ctx!)).toEqual({
+      traceId: '0000000000000000' + TRACE64,
+      spanId: SPAN,
+      shouldSample: true,
+      traceIdOriginalSize: 8,
+    });
   });
 
   test('uppercase hex is accepted and lowercased', () => {
@@ -80,7 +88,12 @@ describe('instana extractor', () => {
     const { ctx, lines } = extract({ 'x-instana-t': 'abc', 'x-instana-s': SPAN, 'x-instana-l': '1' });
     expect(lines).toEqual([`warn ${WARN_T}`]);
     expect(ctx).toEqual({ traceId: '0abc', spanId: SPAN, shouldSample: true });
-    expect(normalise(ctx!)).toEqual({ traceId: '0'.repeat(28) + '0abc', spanId: SPAN, shouldSample: true, traceIdOriginalSize: 2 });
+    expect(normalise(ctx!)).toEqual({
+      traceId: '0'.repeat(28) + '0abc',
+      spanId: SPAN,
+      shouldSample: true,
+      traceIdOriginalSize: 2,
+    });
   });
 
   test.each([
@@ -116,12 +129,15 @@ describe('instana extractor', () => {
     },
   );
 
-  test.each([[''], ['xyz'], [' 00f067aa0ba902b7']])('x-instana-s %j without a leading hex run warns; the trace id stays', (s) => {
-    expect(extract({ 'x-instana-t': TRACE128, 'x-instana-s': s, 'x-instana-l': '1' })).toEqual({
-      ctx: { traceId: TRACE128, shouldSample: true },
-      lines: [`warn ${WARN_S}`],
-    });
-  });
+  test.each([[''], ['xyz'], [' 00f067aa0ba902b7']])(
+    'x-instana-s %j without a leading hex run warns; the trace id stays',
+    (s) => {
+      expect(extract({ 'x-instana-t': TRACE128, 'x-instana-s': s, 'x-instana-l': '1' })).toEqual({
+        ctx: { traceId: TRACE128, shouldSample: true },
+        lines: [`warn ${WARN_S}`],
+      });
+    },
+  );
 
   test('short and odd span runs are used (padded by from_hex and the engine), without a warning', () => {
     const { ctx, lines } = extract({ 'x-instana-t': TRACE64, 'x-instana-s': 'abc' });
@@ -151,10 +167,12 @@ describe('instana extractor', () => {
   });
 
   test('repeated headers (arrays) count as their first value', () => {
-    expect(extract({ 'x-instana-t': [TRACE64, 'zz'], 'x-instana-s': [SPAN, 'zz'], 'x-instana-l': ['1', '0'] })).toEqual({
-      ctx: { traceId: TRACE64, spanId: SPAN, shouldSample: true },
-      lines: [],
-    });
+    expect(extract({ 'x-instana-t': [TRACE64, 'zz'], 'x-instana-s': [SPAN, 'zz'], 'x-instana-l': ['1', '0'] })).toEqual(
+      {
+        ctx: { traceId: TRACE64, spanId: SPAN, shouldSample: true },
+        lines: [],
+      },
+    );
     expect(extract({ 'x-instana-t': ['zz', TRACE64], 'x-instana-s': SPAN })).toEqual({
       ctx: { spanId: SPAN, shouldSample: false },
       lines: [`warn ${WARN_T}`],
@@ -176,7 +194,12 @@ describe('instana injector', () => {
   });
 
   test('§4.5 row: x-instana-t, x-instana-s, x-instana-l: 1 when sampled; log id is the trace hex', () => {
-    const { headers, logId } = inject({ traceId: TRACE128, spanId: SPAN, parentId: 'a2fb4a1d1a96d312', shouldSample: true });
+    const { headers, logId } = inject({
+      traceId: TRACE128,
+      spanId: SPAN,
+      parentId: 'a2fb4a1d1a96d312',
+      shouldSample: true,
+    });
     expect(headers).toEqual({ 'x-instana-t': TRACE128, 'x-instana-s': SPAN, 'x-instana-l': '1' });
     expect(logId).toBe(TRACE128);
   });
@@ -188,7 +211,10 @@ describe('instana injector', () => {
   });
 
   test('no sampling decision (undefined) omits x-instana-l, as Kong does', () => {
-    expect(inject({ traceId: TRACE128, spanId: SPAN }).headers).toEqual({ 'x-instana-t': TRACE128, 'x-instana-s': SPAN });
+    expect(inject({ traceId: TRACE128, spanId: SPAN }).headers).toEqual({
+      'x-instana-t': TRACE128,
+      'x-instana-s': SPAN,
+    });
   });
 
   test('deliberate difference 2: shouldSample false sends x-instana-l: 0', () => {
@@ -200,7 +226,10 @@ describe('instana injector', () => {
   });
 
   test('each id only if present; without a trace id the log id is ""', () => {
-    expect(inject({ spanId: SPAN, shouldSample: true })).toEqual({ headers: { 'x-instana-s': SPAN, 'x-instana-l': '1' }, logId: '' });
+    expect(inject({ spanId: SPAN, shouldSample: true })).toEqual({
+      headers: { 'x-instana-s': SPAN, 'x-instana-l': '1' },
+      logId: '',
+    });
     expect(inject({ traceId: TRACE64 })).toEqual({ headers: { 'x-instana-t': TRACE64 }, logId: TRACE64 });
     expect(inject({})).toEqual({ headers: {}, logId: '' });
   });

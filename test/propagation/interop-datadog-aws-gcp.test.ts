@@ -12,7 +12,13 @@ import { CloudPropagator } from '@google-cloud/opentelemetry-cloud-trace-propaga
 import fc from 'fast-check';
 import type { Logger } from '../../src/logger';
 import { awsExtractor, awsInjector } from '../../src/propagation/aws';
-import type { FormatExtractor, FormatInjector, HeaderWriter, InjectContext, TraceContext } from '../../src/propagation/context';
+import type {
+  FormatExtractor,
+  FormatInjector,
+  HeaderWriter,
+  InjectContext,
+  TraceContext,
+} from '../../src/propagation/context';
 import { datadogExtractor, datadogInjector } from '../../src/propagation/datadog';
 import { gcpExtractor, gcpInjector } from '../../src/propagation/gcp';
 import { isZeroHex, resizeHex } from '../../src/propagation/hex';
@@ -24,7 +30,8 @@ function newCloudPropagator(): CloudPropagator {
   const original = process.emitWarning;
   const dropped: unknown[][] = [];
   process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-    if (rest[0] === 'DeprecationWarning' && rest[1] === 'DEP_GCP_OTEL_TRACE_PROPAGATOR') dropped.push([warning, ...rest]);
+    if (rest[0] === 'DeprecationWarning' && rest[1] === 'DEP_GCP_OTEL_TRACE_PROPAGATOR')
+      dropped.push([warning, ...rest]);
     else (original as (...args: unknown[]) => void).call(process, warning, ...rest);
   }) as typeof process.emitWarning;
   try {
@@ -126,13 +133,16 @@ describe.each([
       });
     });
 
-    test.each([TraceFlags.SAMPLED, TraceFlags.NONE])('the oracle injects (flags %s), ours extracts the same ids and decision', (traceFlags) => {
-      const carrier = oracleInject(oracle(), { traceId, spanId, traceFlags });
-      expect(oursExtract(extractor, carrier)).toEqual({
-        ctx: { traceId, spanId, shouldSample: traceFlags === TraceFlags.SAMPLED, traceIdOriginalSize: 16 },
-        lines: [],
-      });
-    });
+    test.each([TraceFlags.SAMPLED, TraceFlags.NONE])(
+      'the oracle injects (flags %s), ours extracts the same ids and decision',
+      (traceFlags) => {
+        const carrier = oracleInject(oracle(), { traceId, spanId, traceFlags });
+        expect(oursExtract(extractor, carrier)).toEqual({
+          ctx: { traceId, spanId, shouldSample: traceFlags === TraceFlags.SAMPLED, traceIdOriginalSize: 16 },
+          lines: [],
+        });
+      },
+    );
   });
 
   test('ours: "no decision" is sent as not sampled, which the oracle reads as NONE', () => {
@@ -144,7 +154,11 @@ describe.each([
     fc.assert(
       fc.property(hexBytes(16), hexBytes(8), fc.boolean(), (traceId, spanId, sampled) => {
         const ours = oursInject(injector, { traceId, spanId, shouldSample: sampled }).carrier;
-        const theirs = oracleInject(oracle(), { traceId, spanId, traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE });
+        const theirs = oracleInject(oracle(), {
+          traceId,
+          spanId,
+          traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
+        });
         // Both write the very same header text.
         expect(ours).toEqual(theirs);
         expect(oracleExtract(oracle(), ours)).toEqual({
@@ -153,7 +167,12 @@ describe.each([
           traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
           isRemote: true,
         });
-        expect(oursExtract(extractor, theirs).ctx).toEqual({ traceId, spanId, shouldSample: sampled, traceIdOriginalSize: 16 });
+        expect(oursExtract(extractor, theirs).ctx).toEqual({
+          traceId,
+          spanId,
+          shouldSample: sampled,
+          traceIdOriginalSize: 16,
+        });
       }),
       { numRuns: 200 },
     );
@@ -195,7 +214,10 @@ describe('aws: stock AWSXRayPropagator quirks, asserted', () => {
 
   test('spaces around "=": Kong trims keys and values, the stock propagator rejects', () => {
     const { ours, stock } = both(`Root = 1-5759e988-bd862e3fe1be46a994272793; Parent = ${SPAN}; Sampled = 1`);
-    expect(ours).toEqual({ ctx: { traceId: TRACE, spanId: SPAN, shouldSample: true, traceIdOriginalSize: 16 }, lines: [] });
+    expect(ours).toEqual({
+      ctx: { traceId: TRACE, spanId: SPAN, shouldSample: true, traceIdOriginalSize: 16 },
+      lines: [],
+    });
     expect(stock).toBeUndefined();
   });
 
@@ -207,14 +229,22 @@ describe('aws: stock AWSXRayPropagator quirks, asserted', () => {
 
   test('a second "=" in a value: Kong reads up to it, the stock propagator reads the rest', () => {
     const { ours, stock } = both(`${ROOT};Parent=${SPAN};Sampled=1=0`);
-    expect(ours).toEqual({ ctx: { traceId: TRACE, spanId: SPAN, shouldSample: true, traceIdOriginalSize: 16 }, lines: [] });
+    expect(ours).toEqual({
+      ctx: { traceId: TRACE, spanId: SPAN, shouldSample: true, traceIdOriginalSize: 16 },
+      lines: [],
+    });
     expect(stock).toBeUndefined();
   });
 
   test('uppercase hex: both accept; ours lowercases, the stock propagator keeps the case', () => {
     const { ours, stock } = both('Root=1-5759E988-BD862E3FE1BE46A994272793;Parent=53995C3F42CD8AD8;Sampled=1');
     expect(ours.ctx).toEqual({ traceId: TRACE, spanId: SPAN, shouldSample: true, traceIdOriginalSize: 16 });
-    expect(stock).toEqual({ traceId: TRACE.toUpperCase(), spanId: SPAN.toUpperCase(), traceFlags: TraceFlags.SAMPLED, isRemote: true });
+    expect(stock).toEqual({
+      traceId: TRACE.toUpperCase(),
+      spanId: SPAN.toUpperCase(),
+      traceFlags: TraceFlags.SAMPLED,
+      isRemote: true,
+    });
   });
 
   test('deliberate difference 6: a 16-character non-hex Parent is rejected, as the stock propagator does (Kong accepts it)', () => {
@@ -230,15 +260,27 @@ describe('aws: stock AWSXRayPropagator quirks, asserted', () => {
   });
 
   test('Lineage and Self are ignored by both', () => {
-    const { ours, stock } = both(`Self=1-67891233-abcdef012345678912345678;${ROOT};Lineage=a87bd80c:1|68fd508a:5;Parent=${SPAN};Sampled=1`);
+    const { ours, stock } = both(
+      `Self=1-67891233-abcdef012345678912345678;${ROOT};Lineage=a87bd80c:1|68fd508a:5;Parent=${SPAN};Sampled=1`,
+    );
     expect(ours.ctx).toEqual({ traceId: TRACE, spanId: SPAN, shouldSample: true, traceIdOriginalSize: 16 });
     expect(stock).toEqual({ traceId: TRACE, spanId: SPAN, traceFlags: TraceFlags.SAMPLED, isRemote: true });
   });
 
   test('a repeated header: both take the first value', () => {
     const carrier = { 'x-amzn-trace-id': [`${ROOT};Parent=${SPAN};Sampled=1`, 'Root=junk'] } as unknown as Carrier;
-    expect(oursExtract(awsExtractor, carrier).ctx).toEqual({ traceId: TRACE, spanId: SPAN, shouldSample: true, traceIdOriginalSize: 16 });
-    expect(oracleExtract(xray, carrier)).toEqual({ traceId: TRACE, spanId: SPAN, traceFlags: TraceFlags.SAMPLED, isRemote: true });
+    expect(oursExtract(awsExtractor, carrier).ctx).toEqual({
+      traceId: TRACE,
+      spanId: SPAN,
+      shouldSample: true,
+      traceIdOriginalSize: 16,
+    });
+    expect(oracleExtract(xray, carrier)).toEqual({
+      traceId: TRACE,
+      spanId: SPAN,
+      traceFlags: TraceFlags.SAMPLED,
+      isRemote: true,
+    });
   });
 });
 
@@ -253,7 +295,12 @@ describe('gcp: stock CloudPropagator quirks, asserted', () => {
   test('uppercase hex: the stock propagator accepts it (keeping the case), Kong warns and ignores it', () => {
     const { ours, stock } = both(`${TRACE.toUpperCase()}/1;o=1`);
     expect(ours).toEqual({ ctx: undefined, lines: [WARN] });
-    expect(stock).toEqual({ traceId: TRACE.toUpperCase(), spanId: '0000000000000001', traceFlags: TraceFlags.SAMPLED, isRemote: true });
+    expect(stock).toEqual({
+      traceId: TRACE.toUpperCase(),
+      spanId: '0000000000000001',
+      traceFlags: TraceFlags.SAMPLED,
+      isRemote: true,
+    });
   });
 
   test('"o=" empty: the stock propagator reads sampled, Kong warns and ignores it', () => {
@@ -264,7 +311,10 @@ describe('gcp: stock CloudPropagator quirks, asserted', () => {
 
   test('"o=3": the stock propagator reads sampled, Kong reads not sampled (only 1 samples)', () => {
     const { ours, stock } = both(`${TRACE}/1;o=3`);
-    expect(ours).toEqual({ ctx: { traceId: TRACE, spanId: '0000000000000001', shouldSample: false, traceIdOriginalSize: 16 }, lines: [] });
+    expect(ours).toEqual({
+      ctx: { traceId: TRACE, spanId: '0000000000000001', shouldSample: false, traceIdOriginalSize: 16 },
+      lines: [],
+    });
     expect(stock?.traceFlags).toBe(TraceFlags.SAMPLED);
   });
 
@@ -300,8 +350,18 @@ describe('gcp: stock CloudPropagator quirks, asserted', () => {
 
   test('a repeated header: both take the first value', () => {
     const carrier = { 'x-cloud-trace-context': [`${TRACE}/1;o=1`, 'junk'] } as unknown as Carrier;
-    expect(oursExtract(gcpExtractor, carrier).ctx).toEqual({ traceId: TRACE, spanId: '0000000000000001', shouldSample: true, traceIdOriginalSize: 16 });
-    expect(oracleExtract(cloud, carrier)).toEqual({ traceId: TRACE, spanId: '0000000000000001', traceFlags: TraceFlags.SAMPLED, isRemote: true });
+    expect(oursExtract(gcpExtractor, carrier).ctx).toEqual({
+      traceId: TRACE,
+      spanId: '0000000000000001',
+      shouldSample: true,
+      traceIdOriginalSize: 16,
+    });
+    expect(oracleExtract(cloud, carrier)).toEqual({
+      traceId: TRACE,
+      spanId: '0000000000000001',
+      traceFlags: TraceFlags.SAMPLED,
+      isRemote: true,
+    });
   });
 });
 
@@ -310,7 +370,9 @@ describe('across formats: stock aws in, ours gcp out, stock gcp reads the same t
     const sc = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags };
     const { ctx } = oursExtract(awsExtractor, oracleInject(xray, sc));
     const { carrier, logId } = oursInject(gcpInjector, ctx!);
-    expect(carrier).toEqual({ 'x-cloud-trace-context': `4bf92f3577b34da6a3ce929d0e0e4736/67667974448284343;o=${traceFlags & 1}` });
+    expect(carrier).toEqual({
+      'x-cloud-trace-context': `4bf92f3577b34da6a3ce929d0e0e4736/67667974448284343;o=${traceFlags & 1}`,
+    });
     expect(logId).toBe(sc.traceId);
     expect(oracleExtract(cloud, carrier)).toEqual({ ...sc, isRemote: true });
   });
@@ -321,7 +383,12 @@ describe('datadog against dd-trace rules (docs/otel-notes.md §4.10), as expecta
 
   test('ours injects the low 64 bits of a 128-bit trace id in decimal, as dd-trace sends x-datadog-trace-id', () => {
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
-    const { carrier, logId } = oursInject(datadogInjector, { traceId, spanId: '00f067aa0ba902b7', shouldSample: true, traceIdOriginalSize: 16 });
+    const { carrier, logId } = oursInject(datadogInjector, {
+      traceId,
+      spanId: '00f067aa0ba902b7',
+      shouldSample: true,
+      traceIdOriginalSize: 16,
+    });
     const low64 = BigInt('0x' + traceId.slice(16)).toString(10);
     expect(low64).toBe('11803532876627986230');
     // The high 64 bits would travel as `_dd.p.tid` in x-datadog-tags; Kong (and ours) do not send it.
@@ -341,7 +408,12 @@ describe('datadog against dd-trace rules (docs/otel-notes.md §4.10), as expecta
       'x-datadog-tags': '_dd.p.tid=4bf92f3577b34da6,_dd.p.dm=-0',
     });
     expect(lines).toEqual([]);
-    expect(ctx).toEqual({ traceId: '0000000000000000a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', shouldSample: true, traceIdOriginalSize: 8 });
+    expect(ctx).toEqual({
+      traceId: '0000000000000000a3ce929d0e0e4736',
+      spanId: '00f067aa0ba902b7',
+      shouldSample: true,
+      traceIdOriginalSize: 8,
+    });
   });
 
   test.each([
@@ -350,7 +422,10 @@ describe('datadog against dd-trace rules (docs/otel-notes.md §4.10), as expecta
     ['0', 'auto reject', false],
     ['-1', 'user reject', false],
   ])('dd-trace priority %s (%s) → sampled %s', (priority, _meaning, expected) => {
-    expect(dd({ 'x-datadog-trace-id': '1', 'x-datadog-parent-id': '2', 'x-datadog-sampling-priority': priority }).ctx?.shouldSample).toBe(expected);
+    expect(
+      dd({ 'x-datadog-trace-id': '1', 'x-datadog-parent-id': '2', 'x-datadog-sampling-priority': priority }).ctx
+        ?.shouldSample,
+    ).toBe(expected);
   });
 
   test('"123abc": dd-trace stops at the first non-digit (123), ours warns and drops the id', () => {
@@ -361,18 +436,28 @@ describe('datadog against dd-trace rules (docs/otel-notes.md §4.10), as expecta
   });
 
   test('"-1": dd-trace reads two\'s complement (ffffffffffffffff), ours warns and drops the id', () => {
-    expect(dd({ 'x-datadog-trace-id': '-1' })).toEqual({ ctx: undefined, lines: ['warn x-datadog-trace-id header invalid; ignoring.'] });
+    expect(dd({ 'x-datadog-trace-id': '-1' })).toEqual({
+      ctx: undefined,
+      lines: ['warn x-datadog-trace-id header invalid; ignoring.'],
+    });
   });
 
   test('2^64: dd-trace wraps to 0; ours keeps 9 bytes (a 128-bit trace id) and re-injects its low 64 bits, 0', () => {
     const { ctx, lines } = dd({ 'x-datadog-trace-id': '18446744073709551616', 'x-datadog-parent-id': '2' });
     expect(lines).toEqual([]);
-    expect(ctx).toEqual({ traceId: '00000000000000010000000000000000', spanId: '0000000000000002', traceIdOriginalSize: 9 });
+    expect(ctx).toEqual({
+      traceId: '00000000000000010000000000000000',
+      spanId: '0000000000000002',
+      traceIdOriginalSize: 9,
+    });
     expect(oursInject(datadogInjector, ctx!).carrier['x-datadog-trace-id']).toBe('0');
   });
 
   test('trace id 0: dd-trace rejects it; ours drops it too (silently) but keeps the parent', () => {
-    expect(dd({ 'x-datadog-trace-id': '0', 'x-datadog-parent-id': '2' })).toEqual({ ctx: { spanId: '0000000000000002' }, lines: [] });
+    expect(dd({ 'x-datadog-trace-id': '0', 'x-datadog-parent-id': '2' })).toEqual({
+      ctx: { spanId: '0000000000000002' },
+      lines: [],
+    });
   });
 
   test('parent id 0: dd-trace accepts it; ours drops it (silently)', () => {
@@ -383,11 +468,18 @@ describe('datadog against dd-trace rules (docs/otel-notes.md §4.10), as expecta
   });
 
   test('missing parent id: dd-trace rejects the context; ours keeps the trace id', () => {
-    expect(dd({ 'x-datadog-trace-id': '1' }).ctx).toEqual({ traceId: '00000000000000000000000000000001', traceIdOriginalSize: 1 });
+    expect(dd({ 'x-datadog-trace-id': '1' }).ctx).toEqual({
+      traceId: '00000000000000000000000000000001',
+      traceIdOriginalSize: 1,
+    });
   });
 
   test('a dd-trace 64-bit request round-trips through ours unchanged', () => {
-    const headers = { 'x-datadog-trace-id': '9532127138774266269', 'x-datadog-parent-id': '6023947403358210776', 'x-datadog-sampling-priority': '1' };
+    const headers = {
+      'x-datadog-trace-id': '9532127138774266269',
+      'x-datadog-parent-id': '6023947403358210776',
+      'x-datadog-sampling-priority': '1',
+    };
     const { ctx } = dd(headers);
     expect(oursInject(datadogInjector, ctx!).carrier).toEqual(headers);
   });

@@ -20,7 +20,13 @@ import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
 import { JaegerPropagator } from '@opentelemetry/propagator-jaeger';
 import { OTTracePropagator } from '@opentelemetry/propagator-ot-trace';
 import type { Logger } from '../../src/logger';
-import type { FormatExtractor, FormatInjector, HeaderWriter, InjectContext, TraceContext } from '../../src/propagation/context';
+import type {
+  FormatExtractor,
+  FormatInjector,
+  HeaderWriter,
+  InjectContext,
+  TraceContext,
+} from '../../src/propagation/context';
 import { b3Extractor, b3Injector, b3SingleInjector } from '../../src/propagation/b3';
 import { jaegerExtractor, jaegerInjector } from '../../src/propagation/jaeger';
 import { otExtractor, otInjector } from '../../src/propagation/ot';
@@ -54,7 +60,10 @@ function ours(injector: FormatInjector, ctx: InjectContext): Carrier {
   return carrier;
 }
 
-function oursExtract(extractor: FormatExtractor, carrier: Carrier): { ctx: TraceContext | undefined; warnings: string[] } {
+function oursExtract(
+  extractor: FormatExtractor,
+  carrier: Carrier,
+): { ctx: TraceContext | undefined; warnings: string[] } {
   const warnings: string[] = [];
   const log: Logger = {
     debug: () => undefined,
@@ -70,7 +79,10 @@ function oracleExtract(oracle: TextMapPropagator, carrier: Carrier): Context {
 }
 
 /** The oracle's span context reduced to what is compared: ids and flags. */
-function oracleIds(oracle: TextMapPropagator, carrier: Carrier): { traceId: string; spanId: string; traceFlags: number } | undefined {
+function oracleIds(
+  oracle: TextMapPropagator,
+  carrier: Carrier,
+): { traceId: string; spanId: string; traceFlags: number } | undefined {
   const sc = trace.getSpanContext(oracleExtract(oracle, carrier));
   return sc === undefined ? undefined : { traceId: sc.traceId, spanId: sc.spanId, traceFlags: sc.traceFlags };
 }
@@ -122,19 +134,30 @@ describe('w3c ↔ W3CTraceContextPropagator', () => {
     [3, true, 3],
   ])('oracle → ours: traceFlags %d', (traceFlags, shouldSample, w3cFlags) => {
     const carrier = oracleInject(w3cOracle, T32, S, traceFlags);
-    expect(oursExtract(w3cExtractor, carrier)).toEqual({ ctx: { traceId: T32, spanId: S, shouldSample, w3cFlags }, warnings: [] });
+    expect(oursExtract(w3cExtractor, carrier)).toEqual({
+      ctx: { traceId: T32, spanId: S, shouldSample, w3cFlags },
+      warnings: [],
+    });
   });
 
   test('difference: upper-case hex is read by ours (Kong) and rejected by the oracle (lower-case only)', () => {
     const carrier = { traceparent: `00-${T32.toUpperCase()}-${S.toUpperCase()}-01` };
-    expect(oursExtract(w3cExtractor, carrier).ctx).toEqual({ traceId: T32, spanId: S, shouldSample: true, w3cFlags: 1 });
+    expect(oursExtract(w3cExtractor, carrier).ctx).toEqual({
+      traceId: T32,
+      spanId: S,
+      shouldSample: true,
+      w3cFlags: 1,
+    });
     expect(oracleIds(w3cOracle, carrier)).toBeUndefined();
   });
 
   test('difference: a future version with an extra field is read by the oracle, rejected by ours (Kong)', () => {
     const carrier = { traceparent: `01-${T32}-${S}-01-future` };
     expect(oracleIds(w3cOracle, carrier)).toEqual({ traceId: T32, spanId: S, traceFlags: TraceFlags.SAMPLED });
-    expect(oursExtract(w3cExtractor, carrier)).toEqual({ ctx: undefined, warnings: ['invalid W3C traceparent header; ignoring.'] });
+    expect(oursExtract(w3cExtractor, carrier)).toEqual({
+      ctx: undefined,
+      warnings: ['invalid W3C traceparent header; ignoring.'],
+    });
     const fourFields = { traceparent: `01-${T32}-${S}-01` };
     expect(oracleIds(w3cOracle, fourFields)).toEqual({ traceId: T32, spanId: S, traceFlags: TraceFlags.SAMPLED });
     expect(oursExtract(w3cExtractor, fourFields)).toEqual({
@@ -146,7 +169,10 @@ describe('w3c ↔ W3CTraceContextPropagator', () => {
   test('difference: one surrounding space is tolerated by the oracle, not by ours (Kong)', () => {
     const carrier = { traceparent: ` 00-${T32}-${S}-01 ` };
     expect(oracleIds(w3cOracle, carrier)).toEqual({ traceId: T32, spanId: S, traceFlags: TraceFlags.SAMPLED });
-    expect(oursExtract(w3cExtractor, carrier)).toEqual({ ctx: undefined, warnings: ['invalid W3C traceparent header; ignoring.'] });
+    expect(oursExtract(w3cExtractor, carrier)).toEqual({
+      ctx: undefined,
+      warnings: ['invalid W3C traceparent header; ignoring.'],
+    });
   });
 
   test('agreement: all-zero ids and 64-bit trace ids are rejected by both', () => {
@@ -180,7 +206,11 @@ describe('b3 (multi) ↔ B3Propagator MULTI_HEADER', () => {
   test('stock quirk: a 64-bit trace id is padded to 128 bits by the oracle', () => {
     const carrier = ours(b3Injector, { traceId: T16, spanId: S, shouldSample: true });
     expect(carrier['x-b3-traceid']).toBe(T16);
-    expect(oracleIds(b3MultiOracle, carrier)).toEqual({ traceId: PAD + T16, spanId: S, traceFlags: TraceFlags.SAMPLED });
+    expect(oracleIds(b3MultiOracle, carrier)).toEqual({
+      traceId: PAD + T16,
+      spanId: S,
+      traceFlags: TraceFlags.SAMPLED,
+    });
     // ... and re-sent at 128 bits, so ours then sees a 16-byte original size instead of 8.
     const back = oracleInject(b3MultiOracle, PAD + T16, S, TraceFlags.SAMPLED);
     expect(oursExtract(b3Extractor, back).ctx?.traceId).toBe(PAD + T16);
@@ -217,10 +247,22 @@ describe('b3 (multi) ↔ B3Propagator MULTI_HEADER', () => {
     const carrier: Carrier = {};
     b3MultiOracle.inject(debugCtx, carrier, defaultTextMapSetter);
     expect(carrier).toEqual({ 'x-b3-traceid': T32, 'x-b3-spanid': S, 'x-b3-sampled': '1' });
-    expect(oursExtract(b3Extractor, carrier).ctx).toEqual({ traceId: T32, spanId: S, shouldSample: true, reuseSpanId: true });
+    expect(oursExtract(b3Extractor, carrier).ctx).toEqual({
+      traceId: T32,
+      spanId: S,
+      shouldSample: true,
+      reuseSpanId: true,
+    });
     // Ours keeps debug across encodings: single d in, multi x-b3-flags out.
     const ctx = oursExtract(b3Extractor, { b3: `${T32}-${S}-d` }).ctx;
-    expect(ours(b3Injector, { traceId: ctx?.traceId, spanId: ctx?.spanId, shouldSample: ctx?.shouldSample, flags: ctx?.flags })).toEqual({
+    expect(
+      ours(b3Injector, {
+        traceId: ctx?.traceId,
+        spanId: ctx?.spanId,
+        shouldSample: ctx?.shouldSample,
+        flags: ctx?.flags,
+      }),
+    ).toEqual({
       'x-b3-traceid': T32,
       'x-b3-spanid': S,
       'x-b3-flags': '1',
@@ -229,7 +271,12 @@ describe('b3 (multi) ↔ B3Propagator MULTI_HEADER', () => {
 
   test('agreement: upper-case ids are read by both (ours lowercases, the oracle keeps the case)', () => {
     const carrier = { 'x-b3-traceid': T32.toUpperCase(), 'x-b3-spanid': S.toUpperCase(), 'x-b3-sampled': '1' };
-    expect(oursExtract(b3Extractor, carrier).ctx).toEqual({ traceId: T32, spanId: S, shouldSample: true, reuseSpanId: true });
+    expect(oursExtract(b3Extractor, carrier).ctx).toEqual({
+      traceId: T32,
+      spanId: S,
+      shouldSample: true,
+      reuseSpanId: true,
+    });
     expect(oracleIds(b3MultiOracle, carrier)).toEqual({
       traceId: T32.toUpperCase(),
       spanId: S.toUpperCase(),
@@ -273,7 +320,11 @@ describe('b3-single ↔ B3Propagator SINGLE_HEADER', () => {
   test('stock quirk: a 64-bit trace id is padded to 128 bits by the oracle', () => {
     const carrier = ours(b3SingleInjector, { traceId: T16, spanId: S, shouldSample: true });
     expect(carrier).toEqual({ b3: `${T16}-${S}-1` });
-    expect(oracleIds(b3SingleOracle, carrier)).toEqual({ traceId: PAD + T16, spanId: S, traceFlags: TraceFlags.SAMPLED });
+    expect(oracleIds(b3SingleOracle, carrier)).toEqual({
+      traceId: PAD + T16,
+      spanId: S,
+      traceFlags: TraceFlags.SAMPLED,
+    });
     const back = oracleInject(b3SingleOracle, PAD + T16, S, TraceFlags.SAMPLED);
     expect(back).toEqual({ b3: `${PAD + T16}-${S}-1` });
   });
@@ -379,7 +430,14 @@ describe('jaeger ↔ JaegerPropagator', () => {
     expect(oracleAgain['uber-trace-id']).toBe(`${T32}:${S}:0:01`);
     const ctx = oursExtract(jaegerExtractor, carrier).ctx;
     expect(ctx?.shouldSample).toBe(true);
-    expect(ours(jaegerInjector, { traceId: ctx?.traceId, spanId: ctx?.spanId, parentId: ctx?.parentId, shouldSample: ctx?.shouldSample })).toEqual({
+    expect(
+      ours(jaegerInjector, {
+        traceId: ctx?.traceId,
+        spanId: ctx?.spanId,
+        parentId: ctx?.parentId,
+        shouldSample: ctx?.shouldSample,
+      }),
+    ).toEqual({
       'uber-trace-id': `${T32}:${S}:${P}:01`,
     });
   });
@@ -470,7 +528,12 @@ describe('ot ↔ OTTracePropagator', () => {
   });
 
   test('oracle → ours: raw baggage; plain values agree, + and %XX are decoded by ours (nginx unescape_uri)', () => {
-    const carrier = oracleInject(otOracle, T32, S, TraceFlags.SAMPLED, { user: 'alice', spaced: 'a b', plus: 'x+y', pct: '%41' });
+    const carrier = oracleInject(otOracle, T32, S, TraceFlags.SAMPLED, {
+      user: 'alice',
+      spaced: 'a b',
+      plus: 'x+y',
+      pct: '%41',
+    });
     expect(carrier).toEqual({
       'ot-tracer-traceid': T16,
       'ot-tracer-spanid': S,
@@ -480,7 +543,12 @@ describe('ot ↔ OTTracePropagator', () => {
       'ot-baggage-plus': 'x+y',
       'ot-baggage-pct': '%41',
     });
-    expect(oursExtract(otExtractor, carrier).ctx?.baggage).toEqual({ user: 'alice', spaced: 'a b', plus: 'x y', pct: 'A' });
+    expect(oursExtract(otExtractor, carrier).ctx?.baggage).toEqual({
+      user: 'alice',
+      spaced: 'a b',
+      plus: 'x y',
+      pct: 'A',
+    });
   });
 });
 

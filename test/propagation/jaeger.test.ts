@@ -49,8 +49,16 @@ describe('jaeger extractor', () => {
   });
 
   test('upper-case hex is accepted and lowercased', () => {
-    const { ctx, warnings } = extract({ 'uber-trace-id': `${T32.toUpperCase()}:${S.toUpperCase()}:ABCDEF0123456789:0F` });
-    expect(ctx).toEqual({ traceId: T32, spanId: S, parentId: 'abcdef0123456789', reuseSpanId: true, shouldSample: true });
+    const { ctx, warnings } = extract({
+      'uber-trace-id': `${T32.toUpperCase()}:${S.toUpperCase()}:ABCDEF0123456789:0F`,
+    });
+    expect(ctx).toEqual({
+      traceId: T32,
+      spanId: S,
+      parentId: 'abcdef0123456789',
+      reuseSpanId: true,
+      shouldSample: true,
+    });
     expect(warnings).toEqual([]);
   });
 
@@ -121,7 +129,7 @@ describe('jaeger extractor', () => {
         'uberctx-utf8': 'caf%C3%A9',
         'uberctx-': 'empty key',
         'xuberctx-no': 'not baggage',
-        'uberctx_no': 'not baggage',
+        uberctx_no: 'not baggage',
         other: 'x',
       });
       expect(ctx?.baggage).toEqual({ plain: 'value', escaped: 'a b/c=%', utf8: 'café', '': 'empty key' });
@@ -150,7 +158,10 @@ describe('jaeger extractor', () => {
     });
 
     test('baggage alone does not make a context when uber-trace-id is invalid', () => {
-      expect(extract({ 'uber-trace-id': 'bad', 'uberctx-k': 'v' })).toEqual({ ctx: undefined, warnings: [HEADER_INVALID] });
+      expect(extract({ 'uber-trace-id': 'bad', 'uberctx-k': 'v' })).toEqual({
+        ctx: undefined,
+        warnings: [HEADER_INVALID],
+      });
     });
   });
 });

@@ -95,7 +95,11 @@ describe('ot extractor', () => {
   });
 
   test('repeated headers count by their first value', () => {
-    const { ctx } = extract({ 'ot-tracer-traceid': [T16, T32], 'ot-tracer-spanid': [S], 'ot-tracer-sampled': ['1', '0'] });
+    const { ctx } = extract({
+      'ot-tracer-traceid': [T16, T32],
+      'ot-tracer-spanid': [S],
+      'ot-tracer-sampled': ['1', '0'],
+    });
     expect(ctx).toEqual({ traceId: T16, spanId: S, shouldSample: true });
   });
 
@@ -137,7 +141,13 @@ describe('ot injector', () => {
   });
 
   test('64-bit trace id, sampled', () => {
-    const { headers, logId } = inject({ traceId: T16, spanId: S, parentId: 'a'.repeat(16), shouldSample: true, flags: '1' });
+    const { headers, logId } = inject({
+      traceId: T16,
+      spanId: S,
+      parentId: 'a'.repeat(16),
+      shouldSample: true,
+      flags: '1',
+    });
     expect(headers).toEqual({ 'ot-tracer-traceid': T16, 'ot-tracer-spanid': S, 'ot-tracer-sampled': '1' });
     expect(logId).toBe(T16);
   });

@@ -27,7 +27,12 @@ describe('createPropagator as an OTel TextMapPropagator', () => {
   test('extracts a remote span context that OTel tracers continue', () => {
     const p = createPropagator({ extract: ['w3c'], inject: ['w3c'], default_format: 'w3c' });
     const ctx = extract(p, { traceparent: `00-${T32}-${S}-01` });
-    expect(trace.getSpanContext(ctx)).toEqual({ traceId: T32, spanId: S, traceFlags: TraceFlags.SAMPLED, isRemote: true });
+    expect(trace.getSpanContext(ctx)).toEqual({
+      traceId: T32,
+      spanId: S,
+      traceFlags: TraceFlags.SAMPLED,
+      isRemote: true,
+    });
     expect(getExtracted(ctx)?.format).toBe('w3c');
   });
 
@@ -102,7 +107,10 @@ describe('createPropagator as an OTel TextMapPropagator', () => {
   test('a custom getter is asked for every key, so mixed-case carriers work through it', () => {
     const p = createPropagator({ extract: ['w3c'], inject: [], default_format: 'w3c' });
     const carrier = { TraceParent: `00-${T32}-${S}-01` };
-    const getter = { keys: (c: Record<string, string>) => Object.keys(c), get: (c: Record<string, string>, k: string) => c[k] };
+    const getter = {
+      keys: (c: Record<string, string>) => Object.keys(c),
+      get: (c: Record<string, string>, k: string) => c[k],
+    };
     expect(trace.getSpanContext(p.extract(ROOT_CONTEXT, carrier, getter))?.traceId).toBe(T32);
     // The default getter reads lowercase names, as every stock propagator does.
     expect(trace.getSpanContext(extract(p, carrier))).toBeUndefined();
@@ -119,7 +127,7 @@ describe('createPropagator as an OTel TextMapPropagator', () => {
     expect(out['x-b3-parentspanid']).toBe(S);
   });
 
-  test('malformed headers are ignored with Kong\'s warning and leave the context unchanged', () => {
+  test("malformed headers are ignored with Kong's warning and leave the context unchanged", () => {
     const log = recordingLogger();
     const p = createPropagator({ extract: ['w3c'], inject: ['w3c'], default_format: 'w3c' }, { logger: log });
     const ctx = extract(p, { traceparent: `01-${T32}-${S}-01` });
@@ -142,10 +150,10 @@ describe('createPropagator as an OTel TextMapPropagator', () => {
     expect(p.fields()).toEqual(['traceparent', 'x-amzn-trace-id']);
   });
 
-  test('an invalid record fails with the field path and Kong\'s text', () => {
-    expect(() => createPropagator({ extract: ['w3c'], inject: ['w3c'], clear: ['bad header'], default_format: 'w3c' })).toThrow(
-      "bad header name 'bad header', allowed characters are A-Z, a-z, 0-9, '_', and '-'",
-    );
+  test("an invalid record fails with the field path and Kong's text", () => {
+    expect(() =>
+      createPropagator({ extract: ['w3c'], inject: ['w3c'], clear: ['bad header'], default_format: 'w3c' }),
+    ).toThrow("bad header name 'bad header', allowed characters are A-Z, a-z, 0-9, '_', and '-'");
   });
 });
 
@@ -171,7 +179,13 @@ describe('the extracted Context behaves as any OTel Context', () => {
     const keys = Array.from({ length: 20 }, (_, i) => createContextKey(`key ${i}`));
     keys.forEach((k, i) => (ctx = ctx.setValue(k, i)));
     ctx = ctx.setValue(keys[3], 'again');
-    expect(keys.map((k) => ctx.getValue(k))).toEqual([0, 1, 2, 'again', ...Array.from({ length: 16 }, (_, i) => i + 4)]);
+    expect(keys.map((k) => ctx.getValue(k))).toEqual([
+      0,
+      1,
+      2,
+      'again',
+      ...Array.from({ length: 16 }, (_, i) => i + 4),
+    ]);
     expect(getExtracted(ctx)?.context?.traceId).toBe(T32);
     expect(ctx.getValue(createContextKey('base'))).toBe('b');
   });

@@ -8,10 +8,28 @@ import { headerBag } from '../support/recording-logger';
 // is a clean header value with ids of the right length.
 
 const NAMES = [
-  'traceparent', 'tracestate', 'b3', 'x-b3-traceid', 'x-b3-spanid', 'x-b3-parentspanid', 'x-b3-sampled', 'x-b3-flags',
-  'uber-trace-id', 'uberctx-k', 'ot-tracer-traceid', 'ot-tracer-spanid', 'ot-tracer-sampled', 'ot-baggage-k',
-  'x-datadog-trace-id', 'x-datadog-parent-id', 'x-datadog-sampling-priority', 'x-amzn-trace-id', 'x-cloud-trace-context',
-  'x-instana-t', 'x-instana-s', 'x-instana-l',
+  'traceparent',
+  'tracestate',
+  'b3',
+  'x-b3-traceid',
+  'x-b3-spanid',
+  'x-b3-parentspanid',
+  'x-b3-sampled',
+  'x-b3-flags',
+  'uber-trace-id',
+  'uberctx-k',
+  'ot-tracer-traceid',
+  'ot-tracer-spanid',
+  'ot-tracer-sampled',
+  'ot-baggage-k',
+  'x-datadog-trace-id',
+  'x-datadog-parent-id',
+  'x-datadog-sampling-priority',
+  'x-amzn-trace-id',
+  'x-cloud-trace-context',
+  'x-instana-t',
+  'x-instana-s',
+  'x-instana-l',
 ];
 
 const hex = (min: number, max: number) => fc.stringMatching(new RegExp(`^[0-9a-fA-F]{${min},${max}}$`));
@@ -20,15 +38,23 @@ const plausible = fc.oneof(
   fc.tuple(hex(2, 2), hex(30, 34), hex(14, 18), hex(1, 3)).map((p) => p.join('-')),
   fc.tuple(hex(14, 34), hex(14, 18), fc.constantFrom('', '0', '1', 'd', 'x'), hex(0, 18)).map((p) => p.join('-')),
   fc.tuple(hex(1, 34), hex(1, 18), hex(1, 18), hex(1, 3)).map((p) => p.join(':')),
-  fc.tuple(hex(8, 8), hex(24, 24), hex(16, 16), fc.constantFrom('0', '1', '?')).map(([a, b, c, d]) => `Root=1-${a}-${b};Parent=${c};Sampled=${d}`),
-  fc.tuple(hex(32, 32), fc.bigInt({ min: 0n, max: 2n ** 70n }), fc.integer({ min: 0, max: 9 })).map(([t, s, o]) => `${t}/${s};o=${o}`),
+  fc
+    .tuple(hex(8, 8), hex(24, 24), hex(16, 16), fc.constantFrom('0', '1', '?'))
+    .map(([a, b, c, d]) => `Root=1-${a}-${b};Parent=${c};Sampled=${d}`),
+  fc
+    .tuple(hex(32, 32), fc.bigInt({ min: 0n, max: 2n ** 70n }), fc.integer({ min: 0, max: 9 }))
+    .map(([t, s, o]) => `${t}/${s};o=${o}`),
   fc.bigInt({ min: -5n, max: 2n ** 130n }).map(String),
   fc.string(),
   fc.string({ unit: 'binary' }),
 );
-const headerSet = fc.dictionary(fc.constantFrom(...NAMES), fc.oneof(plausible, fc.array(plausible, { minLength: 1, maxLength: 3 })), {
-  maxKeys: 6,
-});
+const headerSet = fc.dictionary(
+  fc.constantFrom(...NAMES),
+  fc.oneof(plausible, fc.array(plausible, { minLength: 1, maxLength: 3 })),
+  {
+    maxKeys: 6,
+  },
+);
 
 const CONTROL = /[\x00-\x1f\x7f]/;
 
@@ -47,7 +73,13 @@ test('random and malformed header sets never throw, and every injected value is 
       if (ctx.parentId !== undefined) expect(ctx.parentId).toMatch(/^[0-9a-f]{16}$/);
       const bag = headerBag();
       engine.inject(
-        { ...ctx, traceId: ctx.traceId ?? 'a'.repeat(32), spanId: '1'.repeat(16), parentId: ctx.spanId, shouldSample: sampled },
+        {
+          ...ctx,
+          traceId: ctx.traceId ?? 'a'.repeat(32),
+          spanId: '1'.repeat(16),
+          parentId: ctx.spanId,
+          shouldSample: sampled,
+        },
         extracted.format,
         bag,
       );

@@ -81,7 +81,12 @@ interface Reply {
   body: string;
 }
 
-function post(url: string, body: Buffer | string, headers: Record<string, string> = {}, method = 'POST'): Promise<Reply> {
+function post(
+  url: string,
+  body: Buffer | string,
+  headers: Record<string, string> = {},
+  method = 'POST',
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
       const chunks: Buffer[] = [];
@@ -155,15 +160,23 @@ describe('receiver over HTTP', () => {
 
   it('accepts proto3 (encoded by protobufjs from zipkin.proto) and gzip', async () => {
     const proto = toProto(KONG_TRACE);
-    expect(await post(receiver.url, proto, { 'content-type': 'application/x-protobuf' })).toEqual({ status: 202, body: '' });
+    expect(await post(receiver.url, proto, { 'content-type': 'application/x-protobuf' })).toEqual({
+      status: 202,
+      body: '',
+    });
     expect(receiver.spans).toEqual(KONG_TRACE);
     const gz = gzipSync(proto);
-    expect(await post(receiver.url, gz, { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' })).toEqual({
+    expect(
+      await post(receiver.url, gz, { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' }),
+    ).toEqual({
       status: 202,
       body: '',
     });
     expect(
-      await post(receiver.url, gzipSync(JSON.stringify(KONG_TRACE)), { 'content-type': 'application/json; charset=utf-8', 'content-encoding': 'gzip' }),
+      await post(receiver.url, gzipSync(JSON.stringify(KONG_TRACE)), {
+        'content-type': 'application/json; charset=utf-8',
+        'content-encoding': 'gzip',
+      }),
     ).toEqual({ status: 202, body: '' });
     expect(receiver.spans).toEqual([...KONG_TRACE, ...KONG_TRACE, ...KONG_TRACE]);
   });
@@ -174,14 +187,20 @@ describe('receiver over HTTP', () => {
         {
           traceId: Buffer.from('0102030405060708', 'hex'),
           id: Buffer.from('0000000000000001', 'hex'),
-          localEndpoint: { serviceName: 'svc', ipv6: Buffer.from('20010db8000000000000000000000001', 'hex'), port: 443 },
+          localEndpoint: {
+            serviceName: 'svc',
+            ipv6: Buffer.from('20010db8000000000000000000000001', 'hex'),
+            port: 443,
+          },
           shared: true,
           debug: true,
           tags: { empty: '' },
         },
       ],
     });
-    const reply = await post(receiver.url, Buffer.from(ListOfSpans.encode(message).finish()), { 'content-type': 'application/x-protobuf' });
+    const reply = await post(receiver.url, Buffer.from(ListOfSpans.encode(message).finish()), {
+      'content-type': 'application/x-protobuf',
+    });
     expect(reply.status).toBe(202);
     expect(receiver.spans).toEqual([
       {
@@ -202,36 +221,96 @@ describe('receiver over HTTP', () => {
   });
 
   it('other paths are 404, other methods 405', async () => {
-    expect(await post(`http://127.0.0.1:${receiver.port}/api/v1/spans`, '[]')).toEqual({ status: 404, body: 'not found: /api/v1/spans\n' });
+    expect(await post(`http://127.0.0.1:${receiver.port}/api/v1/spans`, '[]')).toEqual({
+      status: 404,
+      body: 'not found: /api/v1/spans\n',
+    });
     expect(await post(receiver.url, '', {}, 'GET')).toEqual({ status: 405, body: 'method not allowed: GET\n' });
   });
 
   const bad = (patch: Record<string, unknown>): string => JSON.stringify([{ ...KONG_TRACE[2], ...patch }]);
 
   it.each<[string, string, string]>([
-    ['upper-case trace id', bad({ traceId: TRACE.toUpperCase() }), `spans[0].traceId: expected 16 or 32 lower-case hex characters, got "${TRACE.toUpperCase()}"`],
-    ['24-character trace id', bad({ traceId: TRACE.slice(8) }), `spans[0].traceId: expected 16 or 32 lower-case hex characters, got "${TRACE.slice(8)}"`],
+    [
+      'upper-case trace id',
+      bad({ traceId: TRACE.toUpperCase() }),
+      `spans[0].traceId: expected 16 or 32 lower-case hex characters, got "${TRACE.toUpperCase()}"`,
+    ],
+    [
+      '24-character trace id',
+      bad({ traceId: TRACE.slice(8) }),
+      `spans[0].traceId: expected 16 or 32 lower-case hex characters, got "${TRACE.slice(8)}"`,
+    ],
     ['zero trace id', bad({ traceId: '0'.repeat(32) }), 'spans[0].traceId: must not be all zeros'],
     ['missing id', bad({ id: undefined }), 'spans[0].id: required field missing'],
     ['zero span id', bad({ id: '0000000000000000' }), 'spans[0].id: must not be all zeros'],
-    ['short parent id', bad({ parentId: 'abc' }), 'spans[0].parentId: expected 16 lower-case hex characters, got "abc"'],
-    ['fractional timestamp', bad({ timestamp: 1.5 }), 'spans[0].timestamp: expected an integer number of microseconds, got 1.5'],
-    ['timestamp as a string', bad({ timestamp: '1' }), 'spans[0].timestamp: expected an integer number of microseconds, got "1"'],
+    [
+      'short parent id',
+      bad({ parentId: 'abc' }),
+      'spans[0].parentId: expected 16 lower-case hex characters, got "abc"',
+    ],
+    [
+      'fractional timestamp',
+      bad({ timestamp: 1.5 }),
+      'spans[0].timestamp: expected an integer number of microseconds, got 1.5',
+    ],
+    [
+      'timestamp as a string',
+      bad({ timestamp: '1' }),
+      'spans[0].timestamp: expected an integer number of microseconds, got "1"',
+    ],
     ['negative duration', bad({ duration: -5 }), 'spans[0].duration: must be at least 0'],
-    ['unknown kind', bad({ kind: 'server' }), 'spans[0].kind: expected one of: CLIENT, SERVER, PRODUCER, CONSUMER, got "server"'],
-    ['numeric tag', bad({ tags: { 'http.status_code': 200 } }), 'spans[0].tags["http.status_code"]: expected a string, got 200'],
+    [
+      'unknown kind',
+      bad({ kind: 'server' }),
+      'spans[0].kind: expected one of: CLIENT, SERVER, PRODUCER, CONSUMER, got "server"',
+    ],
+    [
+      'numeric tag',
+      bad({ tags: { 'http.status_code': 200 } }),
+      'spans[0].tags["http.status_code"]: expected a string, got 200',
+    ],
     ['null name', bad({ name: null }), 'spans[0].name: expected a string'],
-    ['annotation without value', bad({ annotations: [{ timestamp: T0 }] }), 'spans[0].annotations[0].value: required field missing'],
+    [
+      'annotation without value',
+      bad({ annotations: [{ timestamp: T0 }] }),
+      'spans[0].annotations[0].value: required field missing',
+    ],
     [
       'duplicate annotation',
-      bad({ annotations: [{ timestamp: T0, value: 'a' }, { timestamp: T0, value: 'a' }] }),
+      bad({
+        annotations: [
+          { timestamp: T0, value: 'a' },
+          { timestamp: T0, value: 'a' },
+        ],
+      }),
       'spans[0].annotations[1]: duplicate annotation (annotations must be unique)',
     ],
-    ['port 0', bad({ remoteEndpoint: { ipv4: '127.0.0.1', port: 0 } }), 'spans[0].remoteEndpoint.port: expected an integer between 1 and 65535, got 0'],
-    ['port 70000', bad({ localEndpoint: { port: 70000 } }), 'spans[0].localEndpoint.port: expected an integer between 1 and 65535, got 70000'],
-    ['bad ipv4', bad({ remoteEndpoint: { ipv4: '300.0.0.1' } }), 'spans[0].remoteEndpoint.ipv4: expected an IPv4 address, got "300.0.0.1"'],
-    ['ipv6 in ipv4', bad({ remoteEndpoint: { ipv4: '::1' } }), 'spans[0].remoteEndpoint.ipv4: expected an IPv4 address, got "::1"'],
-    ['bad ipv6', bad({ remoteEndpoint: { ipv6: '1::2::3' } }), 'spans[0].remoteEndpoint.ipv6: expected an IPv6 address, got "1::2::3"'],
+    [
+      'port 0',
+      bad({ remoteEndpoint: { ipv4: '127.0.0.1', port: 0 } }),
+      'spans[0].remoteEndpoint.port: expected an integer between 1 and 65535, got 0',
+    ],
+    [
+      'port 70000',
+      bad({ localEndpoint: { port: 70000 } }),
+      'spans[0].localEndpoint.port: expected an integer between 1 and 65535, got 70000',
+    ],
+    [
+      'bad ipv4',
+      bad({ remoteEndpoint: { ipv4: '300.0.0.1' } }),
+      'spans[0].remoteEndpoint.ipv4: expected an IPv4 address, got "300.0.0.1"',
+    ],
+    [
+      'ipv6 in ipv4',
+      bad({ remoteEndpoint: { ipv4: '::1' } }),
+      'spans[0].remoteEndpoint.ipv4: expected an IPv4 address, got "::1"',
+    ],
+    [
+      'bad ipv6',
+      bad({ remoteEndpoint: { ipv6: '1::2::3' } }),
+      'spans[0].remoteEndpoint.ipv6: expected an IPv6 address, got "1::2::3"',
+    ],
     ['not a list', JSON.stringify({ spans: [] }), 'Expected a JSON_V2 encoded list'],
     ['leading whitespace', ' []', 'Expected a JSON_V2 encoded list'],
     ['a span that is not an object', '[1]', 'spans[0]: expected an object'],
@@ -255,15 +334,25 @@ describe('receiver over HTTP', () => {
     const malformed = await post(receiver.url, '[{');
     expect(malformed.status).toBe(400);
     expect(malformed.body).toMatch(/^Malformed JSON: /);
-    expect(await post(receiver.url, 'not gzip', { 'content-encoding': 'gzip' })).toEqual({ status: 400, body: 'Cannot gunzip spans\n' });
+    expect(await post(receiver.url, 'not gzip', { 'content-encoding': 'gzip' })).toEqual({
+      status: 400,
+      body: 'Cannot gunzip spans\n',
+    });
     expect(await post(receiver.url, '[]', { 'content-encoding': 'br' })).toEqual({
       status: 415,
       body: 'unsupported content-encoding: br (supported: gzip)\n',
     });
 
-    const shortId = Buffer.from(ListOfSpans.encode(ListOfSpans.fromObject({ spans: [{ traceId: Buffer.alloc(16, 1), id: Buffer.alloc(4, 1) }] })).finish());
+    const shortId = Buffer.from(
+      ListOfSpans.encode(
+        ListOfSpans.fromObject({ spans: [{ traceId: Buffer.alloc(16, 1), id: Buffer.alloc(4, 1) }] }),
+      ).finish(),
+    );
     const proto = { 'content-type': 'application/x-protobuf' };
-    expect(await post(receiver.url, shortId, proto)).toEqual({ status: 400, body: 'spans[0].id: expected 8 bytes, got 4\n' });
+    expect(await post(receiver.url, shortId, proto)).toEqual({
+      status: 400,
+      body: 'spans[0].id: expected 8 bytes, got 4\n',
+    });
     expect(await post(receiver.url, toProto(KONG_TRACE).subarray(0, 30), proto)).toEqual({
       status: 400,
       body: 'spans[0]: truncated proto3 message\n',
@@ -272,7 +361,9 @@ describe('receiver over HTTP', () => {
       status: 400,
       body: 'Expected a PROTO3 encoded list (first byte must be field 1, ListOfSpans.spans)\n',
     });
-    const noTimestamp = toProto([{ ...KONG_TRACE[2], duration: 0 as unknown as number, annotations: [{ timestamp: 0, value: 'x' }] }]);
+    const noTimestamp = toProto([
+      { ...KONG_TRACE[2], duration: 0 as unknown as number, annotations: [{ timestamp: 0, value: 'x' }] },
+    ]);
     expect(await post(receiver.url, noTimestamp, proto)).toEqual({
       status: 400,
       body: 'spans[0].annotations[0].timestamp: required field missing\n',
@@ -291,7 +382,9 @@ describe('receiver over HTTP', () => {
     await post(receiver.url, JSON.stringify(KONG_TRACE.slice(0, 2)));
     await post(receiver.url, JSON.stringify(KONG_TRACE.slice(2)));
     expect(await waiting).toHaveLength(3);
-    await expect(receiver.waitForSpans(4, 50)).rejects.toThrow('timed out after 50 ms waiting for 4 spans (received 3)');
+    await expect(receiver.waitForSpans(4, 50)).rejects.toThrow(
+      'timed out after 50 ms waiting for 4 spans (received 3)',
+    );
   });
 });
 
@@ -322,9 +415,17 @@ describe('receiver output modes', () => {
     const receiver = await startReceiver({ port: 0, out, json: true });
     try {
       // Unknown fields are dropped and keys come out in Zipkin's order.
-      const scrambled = { name: 'x', extra: 1, id: '00000000000000aa', traceId: '00000000000000bb', tags: { b: '2', a: '1' } };
+      const scrambled = {
+        name: 'x',
+        extra: 1,
+        id: '00000000000000aa',
+        traceId: '00000000000000bb',
+        tags: { b: '2', a: '1' },
+      };
       expect((await post(receiver.url, JSON.stringify([scrambled]))).status).toBe(202);
-      expect(out.text).toBe('{"traceId":"00000000000000bb","id":"00000000000000aa","name":"x","tags":{"b":"2","a":"1"}}\n');
+      expect(out.text).toBe(
+        '{"traceId":"00000000000000bb","id":"00000000000000aa","name":"x","tags":{"b":"2","a":"1"}}\n',
+      );
       await post(receiver.url, toProto([KONG_TRACE[1]]), { 'content-type': 'application/x-protobuf' });
     } finally {
       await receiver.close();
@@ -371,9 +472,24 @@ describe('renderWaterfall', () => {
   it('nests a shared span under its client half, and orphans become roots', () => {
     const base = { traceId: TRACE, localEndpoint: { serviceName: 'svc' } };
     const spans: ReceivedSpan[] = [
-      { ...base, id: 'aaaaaaaaaaaaaaaa', parentId: 'cccccccccccccccc', name: 'server', shared: true, timestamp: T0 + 10, duration: 80 },
+      {
+        ...base,
+        id: 'aaaaaaaaaaaaaaaa',
+        parentId: 'cccccccccccccccc',
+        name: 'server',
+        shared: true,
+        timestamp: T0 + 10,
+        duration: 80,
+      },
       { ...base, id: 'aaaaaaaaaaaaaaaa', name: 'client', timestamp: T0, duration: 100 },
-      { ...base, id: 'bbbbbbbbbbbbbbbb', parentId: 'aaaaaaaaaaaaaaaa', name: 'child', timestamp: T0 + 20, duration: 10 },
+      {
+        ...base,
+        id: 'bbbbbbbbbbbbbbbb',
+        parentId: 'aaaaaaaaaaaaaaaa',
+        name: 'child',
+        timestamp: T0 + 20,
+        duration: 10,
+      },
       { ...base, id: 'dddddddddddddddd', parentId: 'eeeeeeeeeeeeeeee', name: 'orphan' },
     ];
     expect(renderWaterfall(spans, { width: 10 })).toBe(

@@ -140,7 +140,8 @@ function expectGuarantees(r: Run, queue: Partial<QueueConfig>, timeouts: Timeout
   // The queue stayed within its bounds at every sample (and ends empty).
   expect(r.peaks.samples).toBeGreaterThan(10);
   expect(r.peaks.entries).toBeLessThanOrEqual(queue.max_entries ?? 10000);
-  if (queue.max_bytes !== undefined && queue.max_bytes !== null) expect(r.peaks.bytes).toBeLessThanOrEqual(queue.max_bytes);
+  if (queue.max_bytes !== undefined && queue.max_bytes !== null)
+    expect(r.peaks.bytes).toBeLessThanOrEqual(queue.max_bytes);
   expect(r.health.size).toEqual({ entries: 0, bytes: 0 });
   expect(r.health.inFlight).toBe(0);
   // Every span delivered or dropped and counted; the log tells the same story.
@@ -165,32 +166,57 @@ describe('a collector that fails every delivery', () => {
 
   test.each([
     ['black-holed (reads, never answers)', { kind: 'blackhole' }, 'zipkin request failed: timeout'],
-    ['slower than read_timeout (202 after 600 ms)', { kind: 'answer', status: 202, reason: 'Accepted', delayMs: 600 }, 'zipkin request failed: timeout'],
-    ['trickling its answer (a byte every 50 ms: no single read waits 200 ms)', { kind: 'trickle', intervalMs: 50 }, 'zipkin request failed: timeout'],
-    ['answering 500', { kind: 'answer', status: 500, reason: 'Internal Server Error', body: 'boom' }, 'zipkin server responded unexpectedly: 500 Internal Server Error'],
-    ['answering 429', { kind: 'answer', status: 429, reason: 'Too Many Requests', body: 'slow down' }, 'zipkin server responded unexpectedly: 429 Too Many Requests'],
+    [
+      'slower than read_timeout (202 after 600 ms)',
+      { kind: 'answer', status: 202, reason: 'Accepted', delayMs: 600 },
+      'zipkin request failed: timeout',
+    ],
+    [
+      'trickling its answer (a byte every 50 ms: no single read waits 200 ms)',
+      { kind: 'trickle', intervalMs: 50 },
+      'zipkin request failed: timeout',
+    ],
+    [
+      'answering 500',
+      { kind: 'answer', status: 500, reason: 'Internal Server Error', body: 'boom' },
+      'zipkin server responded unexpectedly: 500 Internal Server Error',
+    ],
+    [
+      'answering 429',
+      { kind: 'answer', status: 429, reason: 'Too Many Requests', body: 'slow down' },
+      'zipkin server responded unexpectedly: 429 Too Many Requests',
+    ],
     ['closing the connection mid-response', { kind: 'close-mid-response' }, 'zipkin request failed: closed'],
-    ['resetting the connection instead of answering', { kind: 'reset' }, 'zipkin request failed: connection reset by peer'],
-  ] as [string, CollectorBehavior, string][])('%s: responses intact, queue bounded, every span accounted for', async (_name, behavior, reason) => {
-    const c = await collector(behavior);
-    const r = await run({ endpoint: c.url, queue: QUEUE, requests: 30, concurrency: 6 });
-    expectGuarantees(r, QUEUE);
-    expect(r.health.sent).toBe(0);
-    expect(c.accepted).toBe(0);
-    expect(failureReasons(r.logger.lines)).toEqual([reason]);
-    // 90 spans against a queue of 20 that never drains: it filled up and dropped the oldest.
-    expect(r.peaks.entries).toBe(20);
-    expect(r.health.dropped.queue_full).toBeGreaterThan(0);
-    expect(r.health.dropped.retry_exhausted).toBeGreaterThan(0);
-    expectCredentialsSent(c);
-  });
+    [
+      'resetting the connection instead of answering',
+      { kind: 'reset' },
+      'zipkin request failed: connection reset by peer',
+    ],
+  ] as [string, CollectorBehavior, string][])(
+    '%s: responses intact, queue bounded, every span accounted for',
+    async (_name, behavior, reason) => {
+      const c = await collector(behavior);
+      const r = await run({ endpoint: c.url, queue: QUEUE, requests: 30, concurrency: 6 });
+      expectGuarantees(r, QUEUE);
+      expect(r.health.sent).toBe(0);
+      expect(c.accepted).toBe(0);
+      expect(failureReasons(r.logger.lines)).toEqual([reason]);
+      // 90 spans against a queue of 20 that never drains: it filled up and dropped the oldest.
+      expect(r.peaks.entries).toBe(20);
+      expect(r.health.dropped.queue_full).toBeGreaterThan(0);
+      expect(r.health.dropped.retry_exhausted).toBeGreaterThan(0);
+      expectCredentialsSent(c);
+    },
+  );
 
   test('answering bytes that are not HTTP: the parser error, Kong-prefixed', async () => {
     const c = await collector({ kind: 'not-http' });
     const r = await run({ endpoint: c.url, queue: QUEUE, requests: 10, concurrency: 2 });
     expectGuarantees(r, QUEUE);
     expect(r.health.sent).toBe(0);
-    expect(failureReasons(r.logger.lines)).toEqual(['zipkin request failed: Parse Error: Expected HTTP/, RTSP/ or ICE/']);
+    expect(failureReasons(r.logger.lines)).toEqual([
+      'zipkin request failed: Parse Error: Expected HTTP/, RTSP/ or ICE/',
+    ]);
     expectCredentialsSent(c);
   });
 
@@ -263,7 +289,8 @@ test('down (connection refused), then back on the same port: delivery resumes, b
       await c.start(port);
       // The batch being retried goes through on its next try, then the backlog.
       const deadline = Date.now() + 5000;
-      while (Date.now() < deadline && (fg.plugin.health()?.size.entries !== 0 || fg.plugin.health()?.inFlight !== 0)) await new Promise((res) => setTimeout(res, 5));
+      while (Date.now() < deadline && (fg.plugin.health()?.size.entries !== 0 || fg.plugin.health()?.inFlight !== 0))
+        await new Promise((res) => setTimeout(res, 5));
       return [await drive(fg.port, 1000, 10, 1)];
     },
   });
@@ -295,7 +322,9 @@ describe('shutdown() while the collector is black-holed or slow', () => {
     expect(r.health.sent).toBe(0);
     expect(r.health.dropped.shutdown).toBeGreaterThan(0);
     expect(r.health.dropped.queue_full + r.health.dropped.max_bytes).toBe(0);
-    expect(r.logger.lines.some((l) => l.startsWith(`error ${P}could not send entries before the shutdown deadline.`))).toBe(true);
+    expect(
+      r.logger.lines.some((l) => l.startsWith(`error ${P}could not send entries before the shutdown deadline.`)),
+    ).toBe(true);
   });
 
   test('slow (202 after 150 ms, read_timeout 300 ms): the drain delivers until the deadline, then drops the rest', async () => {
@@ -406,7 +435,13 @@ describe('the bounds behind these guarantees (fake timers, exact times)', () => 
     expect(calls).toEqual([0, 110, 220]);
     for (const resolve of late) resolve();
     await advance(0);
-    expect(q.health()).toMatchObject({ sent: 0, retried: 2, batches: 1, inFlight: 0, dropped: { retry_exhausted: 1, shutdown: 0 } });
+    expect(q.health()).toMatchObject({
+      sent: 0,
+      retried: 2,
+      batches: 1,
+      inFlight: 0,
+      dropped: { retry_exhausted: 1, shutdown: 0 },
+    });
     expect(notDebug(logger)).toEqual([
       `warn ${Q}handler could not process entries: timed out after 100 ms`,
       `warn ${Q}handler could not process entries: timed out after 100 ms`,
@@ -439,7 +474,13 @@ describe('the bounds behind these guarantees (fake timers, exact times)', () => 
     // Deadline 100 + 500 + 100 ms: the wait until 5000 ends at 700, and nothing is tried after it.
     expect(calls).toEqual([0]);
     expect(doneAt).toBe(700);
-    expect(q.health()).toMatchObject({ queued: 2, sent: 0, size: { entries: 0, bytes: 0 }, inFlight: 0, dropped: { retry_exhausted: 0, shutdown: 2 } });
+    expect(q.health()).toMatchObject({
+      queued: 2,
+      sent: 0,
+      size: { entries: 0, bytes: 0 },
+      inFlight: 0,
+      dropped: { retry_exhausted: 0, shutdown: 2 },
+    });
     expect(notDebug(logger)).toEqual([
       `warn ${Q}handler could not process entries: down`,
       `error ${Q}could not send entries before the shutdown deadline. 1 queue entries were lost`,
@@ -462,7 +503,18 @@ describe('the bounds behind these guarantees (fake timers, exact times)', () => 
       logger,
       exportTimeoutMillis: 100,
     });
-    makeSpans([{ name: 'GET', kind: SpanKind.SERVER, spanId: '1111111111111111', start: [1700000000, 0], end: [1700000000, 1000] }], processor);
+    makeSpans(
+      [
+        {
+          name: 'GET',
+          kind: SpanKind.SERVER,
+          spanId: '1111111111111111',
+          start: [1700000000, 0],
+          end: [1700000000, 1000],
+        },
+      ],
+      processor,
+    );
     await advance(1000);
     expect(exportedAt).toEqual([0, 110]);
     let flushedAt = -1;

@@ -23,7 +23,8 @@ export const QUEUE_PREFIX = `[zipkin plugin ${PLUGIN_ID}] queue ${PLUGIN_ID}: `;
 
 /** userinfo of every test endpoint: it must reach the collector as Basic auth and nowhere else. */
 export const CREDENTIALS = { user: 'zipkin-user', password: 'p@ss:w0rd/Secret-7' };
-export const EXPECTED_AUTHORIZATION = 'Basic ' + Buffer.from(`${CREDENTIALS.user}:${CREDENTIALS.password}`).toString('base64');
+export const EXPECTED_AUTHORIZATION =
+  'Basic ' + Buffer.from(`${CREDENTIALS.user}:${CREDENTIALS.password}`).toString('base64');
 /** Every form of the credentials that could leak: raw, URL-encoded, the Basic token. */
 export const CREDENTIAL_FORMS = [
   CREDENTIALS.user,
@@ -193,7 +194,10 @@ export class FaultCollector {
         const payload = typeof b.body === 'string' ? Buffer.from(b.body) : (b.body ?? Buffer.alloc(0));
         const write = (): void => {
           if (socket.destroyed) return;
-          const head = Buffer.from(`HTTP/1.1 ${b.status} ${b.reason}\r\ncontent-length: ${payload.length}\r\nconnection: keep-alive\r\n\r\n`, 'latin1');
+          const head = Buffer.from(
+            `HTTP/1.1 ${b.status} ${b.reason}\r\ncontent-length: ${payload.length}\r\nconnection: keep-alive\r\n\r\n`,
+            'latin1',
+          );
           socket.write(Buffer.concat([head, payload]), () => {
             if (b.status >= 200 && b.status < 300 && !socket.destroyed && spans > 0) this.accepted += spans;
           });
@@ -249,15 +253,22 @@ export class UntrustedTlsCollector {
 
   async start(): Promise<this> {
     // test/reliability under jest, build/test/reliability when the soak runs compiled.
-    const fixtures = [join(__dirname, '..', 'fixtures', 'tls'), join(__dirname, '..', '..', '..', 'test', 'fixtures', 'tls')].find((d) =>
-      existsSync(join(d, 'self-signed.cert.pem')),
-    );
+    const fixtures = [
+      join(__dirname, '..', 'fixtures', 'tls'),
+      join(__dirname, '..', '..', '..', 'test', 'fixtures', 'tls'),
+    ].find((d) => existsSync(join(d, 'self-signed.cert.pem')));
     if (fixtures === undefined) throw new Error('test/fixtures/tls not found');
-    const server = tls.createServer({ key: readFileSync(join(fixtures, 'self-signed.key.pem')), cert: readFileSync(join(fixtures, 'self-signed.cert.pem')) }, (socket) => {
-      this.secureConnections++;
-      socket.on('data', (c: Buffer) => (this.applicationBytes += c.length));
-      socket.on('error', () => socket.destroy());
-    });
+    const server = tls.createServer(
+      {
+        key: readFileSync(join(fixtures, 'self-signed.key.pem')),
+        cert: readFileSync(join(fixtures, 'self-signed.cert.pem')),
+      },
+      (socket) => {
+        this.secureConnections++;
+        socket.on('data', (c: Buffer) => (this.applicationBytes += c.length));
+        socket.on('error', () => socket.destroy());
+      },
+    );
     server.on('connection', (socket: net.Socket) => {
       this.connections++;
       this.sockets.add(socket);
@@ -293,7 +304,10 @@ const UPSTREAM_STATUSES = [200, 201, 404, 503];
 
 /** What the upstream answers to `/r/<i>`: the proxied response must be exactly this. */
 export function expectedAnswer(i: number): { status: number; body: string } {
-  return { status: UPSTREAM_STATUSES[i % UPSTREAM_STATUSES.length], body: `upstream answer ${i} ${'x'.repeat(i % 64)}` };
+  return {
+    status: UPSTREAM_STATUSES[i % UPSTREAM_STATUSES.length],
+    body: `upstream answer ${i} ${'x'.repeat(i % 64)}`,
+  };
 }
 
 export interface Upstream {
@@ -343,7 +357,14 @@ export interface FaultGateway {
 export async function startFaultGateway(options: FaultGatewayOptions): Promise<FaultGateway> {
   const config = resolveDeclarativeConfig({
     _format_version: '3.0',
-    services: [{ name: 'echo', url: `http://127.0.0.1:${options.upstreamPort}`, retries: 0, routes: [{ name: 'all', paths: ['/'] }] }],
+    services: [
+      {
+        name: 'echo',
+        url: `http://127.0.0.1:${options.upstreamPort}`,
+        retries: 0,
+        routes: [{ name: 'all', paths: ['/'] }],
+      },
+    ],
     plugins: [
       {
         id: PLUGIN_ID,
@@ -383,7 +404,13 @@ export interface TrafficResult {
  * Sends `/r/<from>` … `/r/<from + count - 1>` with `concurrency` requests at a time over
  * kept-alive connections, each continuing its own W3C trace, and checks every answer.
  */
-export async function drive(port: number, from: number, count: number, concurrency: number, pathPrefix = ''): Promise<TrafficResult> {
+export async function drive(
+  port: number,
+  from: number,
+  count: number,
+  concurrency: number,
+  pathPrefix = '',
+): Promise<TrafficResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const wrong: string[] = [];
   let next = from;
@@ -391,14 +418,21 @@ export async function drive(port: number, from: number, count: number, concurren
   const one = (i: number): Promise<void> =>
     new Promise((resolve) => {
       const req = http.request(
-        { host: '127.0.0.1', port, path: `${pathPrefix}/r/${i}`, agent, headers: { traceparent: `00-${traceIdOf(i)}-00f067aa0ba902b7-01` } },
+        {
+          host: '127.0.0.1',
+          port,
+          path: `${pathPrefix}/r/${i}`,
+          agent,
+          headers: { traceparent: `00-${traceIdOf(i)}-00f067aa0ba902b7-01` },
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
             const want = expectedAnswer(i);
             const body = Buffer.concat(chunks).toString();
-            if (res.statusCode !== want.status || body !== want.body) wrong.push(`/r/${i}: ${res.statusCode} ${JSON.stringify(body.slice(0, 80))}`);
+            if (res.statusCode !== want.status || body !== want.body)
+              wrong.push(`/r/${i}: ${res.statusCode} ${JSON.stringify(body.slice(0, 80))}`);
             resolve();
           });
           res.on('error', (err) => {
@@ -425,7 +459,12 @@ export async function drive(port: number, from: number, count: number, concurren
  * Closed-loop load until `stop()` says so: `concurrency` clients, each sending the next
  * `/r/<i>` as soon as its previous answer was checked. Keeps only the first few wrong answers.
  */
-export async function driveUntil(port: number, stop: () => boolean, concurrency: number, from = 0): Promise<{ sent: number; wrong: number; examples: string[] }> {
+export async function driveUntil(
+  port: number,
+  stop: () => boolean,
+  concurrency: number,
+  from = 0,
+): Promise<{ sent: number; wrong: number; examples: string[] }> {
   let next = from;
   let wrong = 0;
   const examples: string[] = [];
@@ -448,7 +487,10 @@ export interface HealthPeaks {
 }
 
 /** Samples `health()` every `everyMs` until `stop()`, keeping the peaks. */
-export function sampleHealth(read: () => QueueHealth | undefined, everyMs = 2): { stop(): HealthPeaks; peaks: HealthPeaks } {
+export function sampleHealth(
+  read: () => QueueHealth | undefined,
+  everyMs = 2,
+): { stop(): HealthPeaks; peaks: HealthPeaks } {
   const peaks: HealthPeaks = { samples: 0, entries: 0, bytes: 0, inFlight: 0 };
   const take = (): void => {
     const h = read();
@@ -484,7 +526,14 @@ export type LogAccount = Record<'sent' | keyof QueueHealth['dropped'], number>;
  * ours where Kong has none). Fed line by line, so long runs need not keep the lines.
  */
 export class LogTally {
-  readonly account: LogAccount = { sent: 0, queue_full: 0, max_bytes: 0, too_large: 0, retry_exhausted: 0, shutdown: 0 };
+  readonly account: LogAccount = {
+    sent: 0,
+    queue_full: 0,
+    max_bytes: 0,
+    too_large: 0,
+    retry_exhausted: 0,
+    shutdown: 0,
+  };
   private readonly rules: [keyof LogAccount, RegExp][];
 
   constructor(prefix = QUEUE_PREFIX) {
@@ -493,13 +542,36 @@ export class LogTally {
     this.rules = [
       ['sent', new RegExp(`^debug ${p}handler processed (\\d+) entries successfully$`)],
       ['queue_full', new RegExp(`^error ${p}queue full, dropping old entries until processing is successful again$`)],
-      ['queue_full', new RegExp(`^error ${p}queue full: \\d+ deliveries in flight \\(concurrency_limit -1\\), dropping the new entry$`)],
+      [
+        'queue_full',
+        new RegExp(
+          `^error ${p}queue full: \\d+ deliveries in flight \\(concurrency_limit -1\\), dropping the new entry$`,
+        ),
+      ],
       ['max_bytes', new RegExp(`^error ${p}byte capacity exceeded, (\\d+) queue entries were dropped$`)],
-      ['max_bytes', new RegExp(`^error ${p}byte capacity exceeded: \\d+ bytes in flight \\(concurrency_limit -1\\), dropping the new entry$`)],
-      ['too_large', new RegExp(`^error ${p}string to be queued is longer \\(\\d+ bytes\\) than the queue's max_bytes \\(\\d+ bytes\\)$`)],
-      ['retry_exhausted', new RegExp(`^error ${p}could not send entries due to max_retry_time exceeded\\. (\\d+) queue entries were lost$`)],
+      [
+        'max_bytes',
+        new RegExp(
+          `^error ${p}byte capacity exceeded: \\d+ bytes in flight \\(concurrency_limit -1\\), dropping the new entry$`,
+        ),
+      ],
+      [
+        'too_large',
+        new RegExp(
+          `^error ${p}string to be queued is longer \\(\\d+ bytes\\) than the queue's max_bytes \\(\\d+ bytes\\)$`,
+        ),
+      ],
+      [
+        'retry_exhausted',
+        new RegExp(
+          `^error ${p}could not send entries due to max_retry_time exceeded\\. (\\d+) queue entries were lost$`,
+        ),
+      ],
       ['shutdown', /^error failed to enqueue span: queue is shut down$/],
-      ['shutdown', new RegExp(`^error ${p}could not send entries before the shutdown deadline\\. (\\d+) queue entries were lost$`)],
+      [
+        'shutdown',
+        new RegExp(`^error ${p}could not send entries before the shutdown deadline\\. (\\d+) queue entries were lost$`),
+      ],
     ];
   }
 

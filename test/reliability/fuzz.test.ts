@@ -47,13 +47,19 @@ test('the default run fuzzes at least 100,000 cases', () => {
 });
 
 test(`the engine: random and hostile header sets, every format extracted then every format injected (${RUNS.engine} cases)`, () => {
-  fc.assert(fc.property(engineCaseArgs, ([headers, sampled, newSpan]) => engineCase(headers, sampled, newSpan)), { numRuns: RUNS.engine });
+  fc.assert(
+    fc.property(engineCaseArgs, ([headers, sampled, newSpan]) => engineCase(headers, sampled, newSpan)),
+    { numRuns: RUNS.engine },
+  );
 });
 
 test.each(EXTRACT_FORMATS.map((f) => [f]))(
   `the %s extractor called directly: no throw, known warnings, lowercase even-length hex ids within bounds (${RUNS.direct} cases)`,
   (format) => {
-    fc.assert(fc.property(directHeaders(format), (headers: RequestHeaders) => directCase(format, headers)), { numRuns: RUNS.direct });
+    fc.assert(
+      fc.property(directHeaders(format), (headers: RequestHeaders) => directCase(format, headers)),
+      { numRuns: RUNS.direct },
+    );
   },
 );
 
@@ -81,7 +87,14 @@ describe('the Zipkin-Tags parser', () => {
       fc.property(fc.string({ unit: fc.oneof(tagsUnit, hostileUnit), maxLength: 80 }), (text) => {
         const tags = { ...parseTagsHeader(text)?.tags };
         const [span] = makeSpans([
-          { name: 'GET', kind: SpanKind.SERVER, spanId: 'a1b2c3d4e5f60718', start: [1700000000, 0], end: [1700000000, 1000], attributes: tags },
+          {
+            name: 'GET',
+            kind: SpanKind.SERVER,
+            spanId: 'a1b2c3d4e5f60718',
+            start: [1700000000, 0],
+            end: [1700000000, 1000],
+            attributes: tags,
+          },
         ]);
         const json = encoder.encode(span);
         const decoded = JSON.parse(json) as { tags?: Record<string, string> };
@@ -99,19 +112,23 @@ describe('extraction time is linear in the input size', () => {
   const small = shapes(16 * KIB);
   const large = shapes(64 * KIB);
 
-  test.each(TARGETS.map((t) => [t.name, t]))('%s: 64 KiB in milliseconds, 4× the input under 8× the time', (_name, target) => {
-    const slow: string[] = [];
-    for (const shape of Object.keys(large)) {
-      const t16 = timeOf(() => target.run(small[shape]), 4);
-      const t64 = timeOf(() => target.run(large[shape]), 3);
-      // 50 ms is far above the normal (under a millisecond) and far below a blow-up
-      // (seconds); the ratio allows 50 µs of timer and GC noise on tiny times.
-      if (t64 >= 50 || t64 > 8 * t16 + 0.05) slow.push(`${shape}: 16 KiB ${t16.toFixed(3)} ms, 64 KiB ${t64.toFixed(3)} ms`);
-      if (target.viaEngine !== undefined) {
-        const viaEngine = timeOf(() => target.viaEngine?.(large[shape]), 2);
-        if (viaEngine >= 50) slow.push(`${shape} through the engine: ${viaEngine.toFixed(3)} ms`);
+  test.each(TARGETS.map((t) => [t.name, t]))(
+    '%s: 64 KiB in milliseconds, 4× the input under 8× the time',
+    (_name, target) => {
+      const slow: string[] = [];
+      for (const shape of Object.keys(large)) {
+        const t16 = timeOf(() => target.run(small[shape]), 4);
+        const t64 = timeOf(() => target.run(large[shape]), 3);
+        // 50 ms is far above the normal (under a millisecond) and far below a blow-up
+        // (seconds); the ratio allows 50 µs of timer and GC noise on tiny times.
+        if (t64 >= 50 || t64 > 8 * t16 + 0.05)
+          slow.push(`${shape}: 16 KiB ${t16.toFixed(3)} ms, 64 KiB ${t64.toFixed(3)} ms`);
+        if (target.viaEngine !== undefined) {
+          const viaEngine = timeOf(() => target.viaEngine?.(large[shape]), 2);
+          if (viaEngine >= 50) slow.push(`${shape} through the engine: ${viaEngine.toFixed(3)} ms`);
+        }
       }
-    }
-    expect(slow).toEqual([]);
-  });
+      expect(slow).toEqual([]);
+    },
+  );
 });

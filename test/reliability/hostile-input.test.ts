@@ -23,7 +23,13 @@ import { EXTRACTORS } from '../../src/propagation/formats';
 import { MAX_TRACE_HEADER_BYTES } from '../../src/propagation/limits';
 import { closedPort, startReceiver, type Receiver } from '../export/helpers';
 import { headerBag, recordingLogger, type RecordingLogger } from '../support/recording-logger';
-import { startGateway as startExpressGateway, startUpstream, tags, testPlugin, waitForSpans } from '../integrations/helpers';
+import {
+  startGateway as startExpressGateway,
+  startUpstream,
+  tags,
+  testPlugin,
+  waitForSpans,
+} from '../integrations/helpers';
 
 const T32 = '4bf92f3577b34da6a3ce929d0e0e4736';
 const S16 = '00f067aa0ba902b7';
@@ -84,7 +90,10 @@ async function rawUpstream(): Promise<RawUpstream> {
       if (end === -1) return;
       heads.push(buffer.slice(0, end));
       buffer = '';
-      socket.end('HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok', 'latin1');
+      socket.end(
+        'HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok',
+        'latin1',
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -173,7 +182,9 @@ beforeAll(async () => {
   upstream = await rawUpstream();
   const config = resolveDeclarativeConfig({
     _format_version: '3.0',
-    services: [{ name: 'raw', url: `http://127.0.0.1:${upstream.port}`, retries: 0, routes: [{ name: 'all', paths: ['/'] }] }],
+    services: [
+      { name: 'raw', url: `http://127.0.0.1:${upstream.port}`, retries: 0, routes: [{ name: 'all', paths: ['/'] }] },
+    ],
     plugins: [
       {
         name: 'zipkin',
@@ -200,7 +211,12 @@ afterAll(async () => {
 /** Sends one request, returns the client's response and the head the upstream received. */
 async function exchange(path: string, extra: string[]): Promise<{ response: Head; body: string; upstreamHead: Head }> {
   const before = upstream.heads.length;
-  const { head, body } = await rawRequest(port, [`GET ${path} HTTP/1.1`, `Host: 127.0.0.1:${port}`, ...extra, 'Connection: close']);
+  const { head, body } = await rawRequest(port, [
+    `GET ${path} HTTP/1.1`,
+    `Host: 127.0.0.1:${port}`,
+    ...extra,
+    'Connection: close',
+  ]);
   expect(upstream.heads.length).toBe(before + 1);
   return { response: head, body, upstreamHead: parseHead(upstream.heads[before]) };
 }
@@ -233,7 +249,12 @@ describe('end to end: nothing from a request or the config adds a header line', 
       'Zipkin-Tags: crlf=a%0D%0Ab;tab=x\ty; latin=\xe9 ;quote="\\;k\r\nno=1',
     ];
     // The last line would split a header: Node's parser refuses the request outright.
-    const refused = await rawRequest(port, ['GET /refused HTTP/1.1', `Host: 127.0.0.1:${port}`, hostile[5], 'Connection: close']);
+    const refused = await rawRequest(port, [
+      'GET /refused HTTP/1.1',
+      `Host: 127.0.0.1:${port}`,
+      hostile[5],
+      'Connection: close',
+    ]);
     expect(refused.head.start).toBe('HTTP/1.1 400 Bad Request');
     hostile[5] = 'Zipkin-Tags: crlf=a%0D%0Ab;tab=x\ty; latin=\xe9 ;quote="\\';
 
@@ -307,8 +328,16 @@ describe('end to end: nothing from a request or the config adds a header line', 
     gatewayLog.clear();
     const bang = '!'.repeat(2000); // 2005 bytes as sent, 6005 once escaped
     const big = 'b'.repeat(4097);
-    const { upstreamHead: up } = await exchange('/baggage', [`uber-trace-id: ${UBER}`, 'uberctx-ok: fine', `uberctx-bang: ${bang}`, `uberctx-big: ${big}`]);
-    expect(gatewayLog.warnings).toEqual(['baggage item over 4096 bytes; ignoring.', 'baggage item over 4096 bytes; ignoring.']);
+    const { upstreamHead: up } = await exchange('/baggage', [
+      `uber-trace-id: ${UBER}`,
+      'uberctx-ok: fine',
+      `uberctx-bang: ${bang}`,
+      `uberctx-big: ${big}`,
+    ]);
+    expect(gatewayLog.warnings).toEqual([
+      'baggage item over 4096 bytes; ignoring.',
+      'baggage item over 4096 bytes; ignoring.',
+    ]);
     expect(only(up, 'uberctx-ok')).toBe('fine');
     expect(only(up, 'ot-baggage-ok')).toBe('fine');
     // Neither is injected; as any request header they still pass the proxy as the client
@@ -331,7 +360,12 @@ describe('end to end through Express + http-proxy-middleware', () => {
     const gw = await startExpressGateway(plugin, echo.port);
     try {
       // Without the header, `req.headers.constructor` is Object's: no tags, no failure.
-      const plain = await rawRequest(gw.port, ['GET /api/plain HTTP/1.1', 'Host: x', `uber-trace-id: ${UBER}`, 'Connection: close']);
+      const plain = await rawRequest(gw.port, [
+        'GET /api/plain HTTP/1.1',
+        'Host: x',
+        `uber-trace-id: ${UBER}`,
+        'Connection: close',
+      ]);
       expect(plain.head.start).toBe('HTTP/1.1 200 OK');
       const hostile = await rawRequest(gw.port, [
         'GET /api/hostile HTTP/1.1',
@@ -367,27 +401,55 @@ describe('end to end through Express + http-proxy-middleware', () => {
 // ---------------------------------------------------------------- limits, at the engine
 
 describe('oversized trace headers (ours: Kong has no limit)', () => {
-  const TRIGGERS = [...new Set(EXTRACT_FORMATS.flatMap((f) => EXTRACTORS[f].triggers))].filter((n) => n !== 'tracestate');
+  const TRIGGERS = [...new Set(EXTRACT_FORMATS.flatMap((f) => EXTRACTORS[f].triggers))].filter(
+    (n) => n !== 'tracestate',
+  );
 
-  test.each(TRIGGERS.map((n) => [n]))('%s over the limit: the warning and nothing else, the next format wins', (name) => {
-    const log = recordingLogger();
-    const engine = new PropagationEngine({ extract: [...EXTRACT_FORMATS.filter((f) => f !== 'gcp'), 'gcp'], inject: [], clear: [], default_format: 'w3c' }, log);
-    const gcp = name === 'x-cloud-trace-context';
-    const headers: RequestHeaders = { ...(gcp ? {} : { 'x-cloud-trace-context': `${T32}/1;o=1` }), [name]: '1'.repeat(MAX_TRACE_HEADER_BYTES + 1) };
-    const found = engine.extract(headers);
-    expect(log.lines).toEqual([`warn ${name} header over ${MAX_TRACE_HEADER_BYTES} bytes; ignoring.`]);
-    // The ignored header is named so that the integrations remove it from the upstream request.
-    if (gcp) expect(found).toEqual({ context: undefined, format: undefined, oversized: [name] });
-    else expect([found.format, found.context?.traceId, found.context?.spanId, found.oversized]).toEqual(['gcp', T32, '0000000000000001', [name]]);
-  });
+  test.each(TRIGGERS.map((n) => [n]))(
+    '%s over the limit: the warning and nothing else, the next format wins',
+    (name) => {
+      const log = recordingLogger();
+      const engine = new PropagationEngine(
+        {
+          extract: [...EXTRACT_FORMATS.filter((f) => f !== 'gcp'), 'gcp'],
+          inject: [],
+          clear: [],
+          default_format: 'w3c',
+        },
+        log,
+      );
+      const gcp = name === 'x-cloud-trace-context';
+      const headers: RequestHeaders = {
+        ...(gcp ? {} : { 'x-cloud-trace-context': `${T32}/1;o=1` }),
+        [name]: '1'.repeat(MAX_TRACE_HEADER_BYTES + 1),
+      };
+      const found = engine.extract(headers);
+      expect(log.lines).toEqual([`warn ${name} header over ${MAX_TRACE_HEADER_BYTES} bytes; ignoring.`]);
+      // The ignored header is named so that the integrations remove it from the upstream request.
+      if (gcp) expect(found).toEqual({ context: undefined, format: undefined, oversized: [name] });
+      else
+        expect([found.format, found.context?.traceId, found.context?.spanId, found.oversized]).toEqual([
+          'gcp',
+          T32,
+          '0000000000000001',
+          [name],
+        ]);
+    },
+  );
 
   test('at the limit a value is parsed; one byte more and it is not (datadog, leading zeros)', () => {
     const log = recordingLogger();
     const engine = new PropagationEngine({ extract: ['datadog'], inject: [], clear: [], default_format: 'w3c' }, log);
     const id = (n: number): string => '1234'.padStart(n, '0');
-    expect(engine.extract({ 'x-datadog-trace-id': id(MAX_TRACE_HEADER_BYTES) }).context?.traceId).toBe('000000000000000000000000000004d2');
+    expect(engine.extract({ 'x-datadog-trace-id': id(MAX_TRACE_HEADER_BYTES) }).context?.traceId).toBe(
+      '000000000000000000000000000004d2',
+    );
     expect(log.lines).toEqual([]);
-    expect(engine.extract({ 'x-datadog-trace-id': id(MAX_TRACE_HEADER_BYTES + 1) })).toEqual({ context: undefined, format: undefined, oversized: ['x-datadog-trace-id'] });
+    expect(engine.extract({ 'x-datadog-trace-id': id(MAX_TRACE_HEADER_BYTES + 1) })).toEqual({
+      context: undefined,
+      format: undefined,
+      oversized: ['x-datadog-trace-id'],
+    });
     expect(log.lines).toEqual([`warn x-datadog-trace-id header over ${MAX_TRACE_HEADER_BYTES} bytes; ignoring.`]);
   });
 
@@ -396,7 +458,11 @@ describe('oversized trace headers (ours: Kong has no limit)', () => {
     const engine = new PropagationEngine({ extract: ['aws'], inject: [], clear: [], default_format: 'w3c' }, log);
     const value = `Root=1-${T32.slice(0, 8)}-${T32.slice(8)};Parent=${S16};Sampled=1;Self=`;
     const at = value + 'x'.repeat(MAX_TRACE_HEADER_BYTES - value.length);
-    expect(engine.extract({ 'x-amzn-trace-id': at }).context).toMatchObject({ traceId: T32, spanId: S16, shouldSample: true });
+    expect(engine.extract({ 'x-amzn-trace-id': at }).context).toMatchObject({
+      traceId: T32,
+      spanId: S16,
+      shouldSample: true,
+    });
     expect(engine.extract({ 'x-amzn-trace-id': at + 'x' }).context).toBeUndefined();
     expect(log.warnings).toEqual([`x-amzn-trace-id header over ${MAX_TRACE_HEADER_BYTES} bytes; ignoring.`]);
   });
@@ -414,7 +480,12 @@ describe('oversized trace headers (ours: Kong has no limit)', () => {
     const members = Array.from({ length: 31 }, (_, i) => `v${i}=${'x'.repeat(500)}`);
     const tracestate = [...members, `b3=${T32}-${S16}-1`].join(',');
     expect(tracestate.length).toBeGreaterThan(15_000);
-    expect(engine.extract({ tracestate }).context).toMatchObject({ traceId: T32, spanId: S16, shouldSample: true, singleHeader: true });
+    expect(engine.extract({ tracestate }).context).toMatchObject({
+      traceId: T32,
+      spanId: S16,
+      shouldSample: true,
+      singleHeader: true,
+    });
     expect(log.lines).toEqual([]);
   });
 });
@@ -428,7 +499,8 @@ describe('baggage limits (OTel W3C baggage: 180 items, 4096 per item, 8192 in al
     e.inject({ ...ctx, spanId: P16 }, 'jaeger', out);
     return out.headers;
   };
-  const baggageOf = (h: Record<string, string>, prefix: string): string[] => Object.keys(h).filter((n) => n.startsWith(prefix));
+  const baggageOf = (h: Record<string, string>, prefix: string): string[] =>
+    Object.keys(h).filter((n) => n.startsWith(prefix));
 
   test('the first 180 items are kept, the rest dropped with one warning', () => {
     const log = recordingLogger();
@@ -444,14 +516,25 @@ describe('baggage limits (OTel W3C baggage: 180 items, 4096 per item, 8192 in al
 
   test('an item over 4096 bytes (`key=value`) is skipped, the next ones kept', () => {
     const log = recordingLogger();
-    const ctx = engine(log).extract({ ...uber, 'uberctx-a': 'x'.repeat(4094), 'uberctx-b': 'x'.repeat(4095), 'uberctx-c': 'y' }).context;
+    const ctx = engine(log).extract({
+      ...uber,
+      'uberctx-a': 'x'.repeat(4094),
+      'uberctx-b': 'x'.repeat(4095),
+      'uberctx-c': 'y',
+    }).context;
     expect(Object.keys(ctx?.baggage ?? {})).toEqual(['a', 'c']);
     expect(log.warnings).toEqual(['baggage item over 4096 bytes; ignoring.']);
   });
 
   test('once the total would pass 8192 bytes the rest is dropped', () => {
     const log = recordingLogger();
-    const ctx = engine(log).extract({ ...uber, 'uberctx-a': 'x'.repeat(4000), 'uberctx-b': 'x'.repeat(4000), 'uberctx-c': 'x'.repeat(200), 'uberctx-d': 'y' }).context;
+    const ctx = engine(log).extract({
+      ...uber,
+      'uberctx-a': 'x'.repeat(4000),
+      'uberctx-b': 'x'.repeat(4000),
+      'uberctx-c': 'x'.repeat(200),
+      'uberctx-d': 'y',
+    }).context;
     expect(Object.keys(ctx?.baggage ?? {})).toEqual(['a', 'b']);
     expect(log.warnings).toEqual(['baggage over 8192 bytes; ignoring the rest.']);
   });
@@ -461,7 +544,10 @@ describe('baggage limits (OTel W3C baggage: 180 items, 4096 per item, 8192 in al
     const baggage: Record<string, string> = { small: 'a b', wide: '\u00e9'.repeat(700), last: 'z' };
     // `wide`: 700 characters, 4200 bytes escaped (%C3%A9 each).
     const out = inject(engine(log), { traceId: T32, spanId: S16, shouldSample: true, baggage });
-    expect(Object.fromEntries(baggageOf(out, 'uberctx-').map((n) => [n, out[n]]))).toEqual({ 'uberctx-small': 'a%20b', 'uberctx-last': 'z' });
+    expect(Object.fromEntries(baggageOf(out, 'uberctx-').map((n) => [n, out[n]]))).toEqual({
+      'uberctx-small': 'a%20b',
+      'uberctx-last': 'z',
+    });
     expect(baggageOf(out, 'ot-baggage-')).toEqual(['ot-baggage-small', 'ot-baggage-last']);
     // Limited once per injection, so one warning for both formats.
     expect(log.warnings).toEqual(['baggage item over 4096 bytes; ignoring.']);
@@ -479,18 +565,23 @@ describe('config values that would become header names', () => {
     ['X Trace', "bad header name 'X Trace'"],
     ['X-Tr\u00e4ce', "bad header name 'X-Tr\u00e4ce'"],
     ['X-Trace\u0000', "bad header name 'X-Trace\\u0000'"],
-  ])('http_response_header_for_traceid %j is rejected at load, naming the field (Kong does not validate it)', (name, text) => {
-    let error: unknown;
-    try {
-      validateConfig({ http_response_header_for_traceid: name });
-    } catch (err) {
-      error = err;
-    }
-    expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).errors).toEqual([{ path: 'config.http_response_header_for_traceid', reason: `${text}, ${REASON}` }]);
-    expect((error as ConfigError).message.split('\n')).toHaveLength(1);
-    expect(() => createZipkinPlugin({ http_response_header_for_traceid: name })).toThrow(ConfigError);
-  });
+  ])(
+    'http_response_header_for_traceid %j is rejected at load, naming the field (Kong does not validate it)',
+    (name, text) => {
+      let error: unknown;
+      try {
+        validateConfig({ http_response_header_for_traceid: name });
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).errors).toEqual([
+        { path: 'config.http_response_header_for_traceid', reason: `${text}, ${REASON}` },
+      ]);
+      expect((error as ConfigError).message.split('\n')).toHaveLength(1);
+      expect(() => createZipkinPlugin({ http_response_header_for_traceid: name })).toThrow(ConfigError);
+    },
+  );
 
   test('every HTTP token is accepted as a response header name', () => {
     for (const name of ['X-Trace-Id', 'x_trace.id', "X!#$%&'*+-.^_`|~1"]) {
@@ -501,7 +592,10 @@ describe('config values that would become header names', () => {
   test('in a decK file the error names the plugin entry', () => {
     let error: unknown;
     try {
-      resolveDeclarativeConfig({ _format_version: '3.0', plugins: [{ name: 'zipkin', config: { http_response_header_for_traceid: 'a\nb' } }] });
+      resolveDeclarativeConfig({
+        _format_version: '3.0',
+        plugins: [{ name: 'zipkin', config: { http_response_header_for_traceid: 'a\nb' } }],
+      });
     } catch (err) {
       error = err;
     }
@@ -518,7 +612,14 @@ describe('config values that would become header names', () => {
   test('names and keys echoed in errors are escaped, so each issue is one line', () => {
     let error: unknown;
     try {
-      validateConfig({ 'x\r\nconfig.forged': 1, propagation: { clear: ['a\r\nb'], default_format: 'w3c' }, static_tags: [{ name: 'd\n', value: '1' }, { name: 'd\n', value: '2' }] });
+      validateConfig({
+        'x\r\nconfig.forged': 1,
+        propagation: { clear: ['a\r\nb'], default_format: 'w3c' },
+        static_tags: [
+          { name: 'd\n', value: '1' },
+          { name: 'd\n', value: '2' },
+        ],
+      });
     } catch (err) {
       error = err;
     }
@@ -569,11 +670,19 @@ describe('the http_endpoint password never shows', () => {
           {
             name: 'zipkin',
             service: 'raw',
-            config: { http_endpoint: `http://admin:${SECRET}@127.0.0.1:${down}/api/v2/spans`, sample_ratio: 1, queue: { max_retry_time: 0.05 } },
+            config: {
+              http_endpoint: `http://admin:${SECRET}@127.0.0.1:${down}/api/v2/spans`,
+              sample_ratio: 1,
+              queue: { max_retry_time: 0.05 },
+            },
           },
           {
             name: 'zipkin',
-            config: { http_endpoint: `http://admin:${SECRET}@127.0.0.1:${failing.port}/api/v2/spans`, sample_ratio: 1, queue: { max_retry_time: 0.05 } },
+            config: {
+              http_endpoint: `http://admin:${SECRET}@127.0.0.1:${failing.port}/api/v2/spans`,
+              sample_ratio: 1,
+              queue: { max_retry_time: 0.05 },
+            },
           },
         ],
       }),
@@ -591,7 +700,9 @@ describe('the http_endpoint password never shows', () => {
       await failing.close();
     }
     // The sender authenticated (Basic), and said why it failed, without the password.
-    expect(failing.requests[0].headers.authorization).toBe('Basic ' + Buffer.from(`admin:${SECRET}`).toString('base64'));
+    expect(failing.requests[0].headers.authorization).toBe(
+      'Basic ' + Buffer.from(`admin:${SECRET}`).toString('base64'),
+    );
     expect(log.lines.some((l) => l.includes('connection refused'))).toBe(true);
     expect(log.lines.some((l) => l.includes('500'))).toBe(true);
     for (const line of log.lines) expect(line).not.toContain(SECRET);

@@ -10,7 +10,12 @@ import type { FormatExtractor, RequestHeaders, TraceContext } from '../../src/pr
 import { PropagationEngine } from '../../src/propagation/engine';
 import { EXTRACTORS } from '../../src/propagation/formats';
 import { unescapeUri } from '../../src/propagation/uri-escape';
-import { MAX_BAGGAGE_BYTES, MAX_BAGGAGE_ITEM_BYTES, MAX_BAGGAGE_ITEMS, MAX_TRACE_HEADER_BYTES } from '../../src/propagation/limits';
+import {
+  MAX_BAGGAGE_BYTES,
+  MAX_BAGGAGE_ITEM_BYTES,
+  MAX_BAGGAGE_ITEMS,
+  MAX_TRACE_HEADER_BYTES,
+} from '../../src/propagation/limits';
 import { parseTagsHeader } from '../../src/trace/tags-header';
 
 // ---------------------------------------------------------------- generators
@@ -22,24 +27,40 @@ export const ALL_TRIGGERS = [...new Set(Object.values(TRIGGERS).flat())];
 
 export const hexChars = (min: number, max: number): fc.Arbitrary<string> =>
   fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEF'), minLength: min, maxLength: max });
-const digits = (min: number, max: number): fc.Arbitrary<string> => fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: min, maxLength: max });
+const digits = (min: number, max: number): fc.Arbitrary<string> =>
+  fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: min, maxLength: max });
 
 /** Values close to valid ones, where parsers make their decisions. */
 const plausible: fc.Arbitrary<string> = fc.oneof(
   hexChars(0, 40),
   fc.tuple(hexChars(1, 3), hexChars(30, 34), hexChars(14, 18), hexChars(1, 3)).map((p) => p.join('-')),
-  fc.tuple(fc.constant('00'), hexChars(32, 32), hexChars(16, 16), fc.constantFrom('00', '01', 'ff')).map((p) => p.join('-')),
-  fc.tuple(hexChars(14, 34), hexChars(16, 16), fc.constantFrom('', '0', '1', 'd', 'x'), hexChars(0, 18)).map((p) => p.join('-')),
+  fc
+    .tuple(fc.constant('00'), hexChars(32, 32), hexChars(16, 16), fc.constantFrom('00', '01', 'ff'))
+    .map((p) => p.join('-')),
+  fc
+    .tuple(hexChars(14, 34), hexChars(16, 16), fc.constantFrom('', '0', '1', 'd', 'x'), hexChars(0, 18))
+    .map((p) => p.join('-')),
   fc.tuple(hexChars(1, 34), hexChars(1, 18), hexChars(1, 18), hexChars(1, 3)).map((p) => p.join(':')),
   fc.constantFrom('0', '1', 'd', 'true', 'false', '-1', '2', ' 1', ''),
   fc
-    .tuple(hexChars(8, 8), hexChars(24, 24), hexChars(15, 17), fc.constantFrom('0', '1', '?'), fc.constantFrom(';', '; ', ';;', '=;'))
+    .tuple(
+      hexChars(8, 8),
+      hexChars(24, 24),
+      hexChars(15, 17),
+      fc.constantFrom('0', '1', '?'),
+      fc.constantFrom(';', '; ', ';;', '=;'),
+    )
     .map(([a, b, c, d, sep]) => `Root=1-${a}-${b}${sep}Parent=${c}${sep}Sampled=${d}`),
   fc.tuple(hexChars(32, 32), digits(1, 22), digits(0, 2)).map(([t, s, o]) => `${t}/${s}${o === '' ? '' : ';o=' + o}`),
   fc.tuple(fc.constantFrom('', ' ', '\t'), digits(1, 60), fc.constantFrom('', ' ', '\n')).map((p) => p.join('')),
   fc.bigInt({ min: 0n, max: 2n ** 140n }).map(String),
   fc.tuple(hexChars(0, 20), fc.string({ maxLength: 6 })).map((p) => p.join('')),
-  fc.array(fc.tuple(fc.constantFrom('b3', 'rojo', 'congo', ' b3'), hexChars(0, 40)).map(([k, v]) => `${k}=${v}`), { maxLength: 4 }).map((m) => m.join(',')),
+  fc
+    .array(
+      fc.tuple(fc.constantFrom('b3', 'rojo', 'congo', ' b3'), hexChars(0, 40)).map(([k, v]) => `${k}=${v}`),
+      { maxLength: 4 },
+    )
+    .map((m) => m.join(',')),
 );
 
 /** Every character class a parser may trip on: controls, DEL, latin1, separators, surrogates. */
@@ -57,7 +78,9 @@ export const hostile: fc.Arbitrary<string> = fc.oneof(
     return v.slice(0, i) + ins + v.slice(i);
   }),
   // Long runs of one separator, the shapes that make regexes backtrack.
-  fc.tuple(fc.constantFrom('a', '-', '=', ';', ' ', ':', '0', '=;', 'b3=,', '%'), fc.integer({ min: 1, max: 300 })).map(([s, n]) => s.repeat(n)),
+  fc
+    .tuple(fc.constantFrom('a', '-', '=', ';', ' ', ':', '0', '=;', 'b3=,', '%'), fc.integer({ min: 1, max: 300 }))
+    .map(([s, n]) => s.repeat(n)),
 );
 
 const value: fc.Arbitrary<string> = fc.oneof({ weight: 3, arbitrary: plausible }, { weight: 2, arbitrary: hostile });
@@ -67,13 +90,18 @@ const headerValue: fc.Arbitrary<string | string[]> = fc.oneof(
 );
 
 /** Baggage keys as header names give them: HTTP token characters, lowercase. */
-const baggageKey = fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789-_.!#$%&\'*+^`|~'), maxLength: 12 });
+const baggageKey = fc.string({
+  unit: fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz0123456789-_.!#$%&'*+^`|~"),
+  maxLength: 12,
+});
 const baggageValue = fc.oneof(
   hostile,
   fc.string({ unit: fc.constantFrom(...'%0dDaA'), maxLength: 30 }),
   fc.integer({ min: 1, max: 6000 }).map((n) => '!'.repeat(n)),
 );
-const baggageHeaders = fc.array(fc.tuple(fc.constantFrom('uberctx-', 'ot-baggage-'), baggageKey, baggageValue), { maxLength: 6 });
+const baggageHeaders = fc.array(fc.tuple(fc.constantFrom('uberctx-', 'ot-baggage-'), baggageKey, baggageValue), {
+  maxLength: 6,
+});
 
 type Headers = Record<string, string | string[]>;
 
@@ -83,19 +111,40 @@ const hexId = (...lengths: number[]): fc.Arbitrary<string> => fc.constantFrom(..
 
 /** Valid (or nearly valid) headers of one format, so that every format wins extraction often. */
 const formatHeaders: fc.Arbitrary<Headers> = fc.oneof(
-  fc.tuple(hexId(32), hexId(16), hexChars(2, 2), opt(fc.constantFrom('b3=0', 'rojo=00f067aa0ba902b7'))).map(([t, s, f, ts]) => ({
-    traceparent: `00-${t}-${s}-${f}`,
-    ...(ts === undefined ? {} : { tracestate: ts }),
-  })),
   fc
-    .tuple(hexId(16, 32), hexId(16), fc.constantFrom('', '-0', '-1', '-d'), fc.constantFrom('', '-' + '1'.repeat(16)), fc.boolean())
-    .map(([t, s, f, p, viaTracestate]): Headers => (viaTracestate ? { tracestate: `rojo=1, b3=${t}-${s}${f}${p}` } : { b3: `${t}-${s}${f}${p}` })),
+    .tuple(hexId(32), hexId(16), hexChars(2, 2), opt(fc.constantFrom('b3=0', 'rojo=00f067aa0ba902b7')))
+    .map(([t, s, f, ts]) => ({
+      traceparent: `00-${t}-${s}-${f}`,
+      ...(ts === undefined ? {} : { tracestate: ts }),
+    })),
+  fc
+    .tuple(
+      hexId(16, 32),
+      hexId(16),
+      fc.constantFrom('', '-0', '-1', '-d'),
+      fc.constantFrom('', '-' + '1'.repeat(16)),
+      fc.boolean(),
+    )
+    .map(([t, s, f, p, viaTracestate]): Headers =>
+      viaTracestate ? { tracestate: `rojo=1, b3=${t}-${s}${f}${p}` } : { b3: `${t}-${s}${f}${p}` },
+    ),
   fc.record(
-    { 'x-b3-traceid': hexId(16, 32), 'x-b3-spanid': hexId(16), 'x-b3-parentspanid': hexId(16), 'x-b3-sampled': sampledWord, 'x-b3-flags': fc.constantFrom('1', '0') },
+    {
+      'x-b3-traceid': hexId(16, 32),
+      'x-b3-spanid': hexId(16),
+      'x-b3-parentspanid': hexId(16),
+      'x-b3-sampled': sampledWord,
+      'x-b3-flags': fc.constantFrom('1', '0'),
+    },
     { requiredKeys: ['x-b3-traceid'] },
   ),
-  fc.tuple(hexId(1, 15, 16, 31, 32), hexId(1, 16), fc.constantFrom('0', 'a'.repeat(16), 'abc'), hexChars(1, 2)).map(([t, s, p, f]) => ({ 'uber-trace-id': `${t}:${s}:${p}:${f}` })),
-  fc.record({ 'ot-tracer-traceid': hexId(16, 32), 'ot-tracer-spanid': hexId(16), 'ot-tracer-sampled': sampledWord }, { requiredKeys: [] }),
+  fc
+    .tuple(hexId(1, 15, 16, 31, 32), hexId(1, 16), fc.constantFrom('0', 'a'.repeat(16), 'abc'), hexChars(1, 2))
+    .map(([t, s, p, f]) => ({ 'uber-trace-id': `${t}:${s}:${p}:${f}` })),
+  fc.record(
+    { 'ot-tracer-traceid': hexId(16, 32), 'ot-tracer-spanid': hexId(16), 'ot-tracer-sampled': sampledWord },
+    { requiredKeys: [] },
+  ),
   fc.record(
     {
       'x-datadog-trace-id': fc.bigInt({ min: 0n, max: 2n ** 130n }).map(String),
@@ -105,10 +154,26 @@ const formatHeaders: fc.Arbitrary<Headers> = fc.oneof(
     { requiredKeys: [] },
   ),
   fc
-    .tuple(opt(hexId(24).map((b) => `Root=1-${'5759e988'}-${b}`)), opt(hexId(16).map((p) => `Parent=${p}`)), opt(fc.constantFrom('Sampled=0', 'Sampled=1')), fc.constantFrom(';', '; ', ' ;'))
-    .map(([r, p, smp, sep]) => ({ 'x-amzn-trace-id': [r, p, smp, 'Self=1-x'].filter((x) => x !== undefined).join(sep) })),
-  fc.tuple(hexId(32), fc.bigInt({ min: 0n, max: 10n ** 20n - 1n }), fc.constantFrom('', ';o=0', ';o=1')).map(([t, sp, o]) => ({ 'x-cloud-trace-context': `${t.toLowerCase()}/${sp}${o}` })),
-  fc.record({ 'x-instana-t': hexId(3, 16, 32), 'x-instana-s': hexId(16), 'x-instana-l': fc.constantFrom('0', '1', '1,correlationType=web') }, { requiredKeys: ['x-instana-t'] }),
+    .tuple(
+      opt(hexId(24).map((b) => `Root=1-${'5759e988'}-${b}`)),
+      opt(hexId(16).map((p) => `Parent=${p}`)),
+      opt(fc.constantFrom('Sampled=0', 'Sampled=1')),
+      fc.constantFrom(';', '; ', ' ;'),
+    )
+    .map(([r, p, smp, sep]) => ({
+      'x-amzn-trace-id': [r, p, smp, 'Self=1-x'].filter((x) => x !== undefined).join(sep),
+    })),
+  fc
+    .tuple(hexId(32), fc.bigInt({ min: 0n, max: 10n ** 20n - 1n }), fc.constantFrom('', ';o=0', ';o=1'))
+    .map(([t, sp, o]) => ({ 'x-cloud-trace-context': `${t.toLowerCase()}/${sp}${o}` })),
+  fc.record(
+    {
+      'x-instana-t': hexId(3, 16, 32),
+      'x-instana-s': hexId(16),
+      'x-instana-l': fc.constantFrom('0', '1', '1,correlationType=web'),
+    },
+    { requiredKeys: ['x-instana-t'] },
+  ),
 );
 
 /** Replace or splice hostile characters into one header of a set. */
@@ -129,7 +194,14 @@ function mutate(headers: Headers, which: number, how: string, at: number, replac
 export const requestHeaders: fc.Arbitrary<Headers> = fc
   .tuple(
     fc.array(formatHeaders, { maxLength: 2 }),
-    opt(fc.tuple(fc.nat(), fc.oneof(hostile, fc.string({ unit: hostileUnit, minLength: 1, maxLength: 3 })), fc.nat(), fc.boolean())),
+    opt(
+      fc.tuple(
+        fc.nat(),
+        fc.oneof(hostile, fc.string({ unit: hostileUnit, minLength: 1, maxLength: 3 })),
+        fc.nat(),
+        fc.boolean(),
+      ),
+    ),
     fc.dictionary(fc.constantFrom(...ALL_TRIGGERS), headerValue, { maxKeys: 3 }),
     baggageHeaders,
     fc.dictionary(fc.constantFrom('constructor', 'tostring', 'x-other', 'zipkin-tags'), value, { maxKeys: 2 }),
@@ -200,7 +272,8 @@ export class CheckingLogger implements Logger {
     this.errors.push(message);
   }
   check(): void {
-    for (const w of this.warnings) if (!KNOWN_WARNINGS.has(w)) throw new Error(`unexpected warning ${JSON.stringify(w)}`);
+    for (const w of this.warnings)
+      if (!KNOWN_WARNINGS.has(w)) throw new Error(`unexpected warning ${JSON.stringify(w)}`);
     // Only the engine's `requires` check logs errors, with fixed texts.
     for (const e of this.errors) must(INJECTOR_ERROR.test(e), `unexpected error ${JSON.stringify(e)}`);
     this.warnings.length = 0;
@@ -228,9 +301,25 @@ function expectedTraceHex(ctx: TraceContext, format: InjectFormat): string {
 }
 
 const FIXED_NAMES = new Set([
-  'traceparent', 'x-b3-traceid', 'x-b3-spanid', 'x-b3-parentspanid', 'x-b3-sampled', 'x-b3-flags', 'b3', 'uber-trace-id',
-  'ot-tracer-traceid', 'ot-tracer-spanid', 'ot-tracer-sampled', 'x-datadog-trace-id', 'x-datadog-parent-id',
-  'x-datadog-sampling-priority', 'x-amzn-trace-id', 'x-cloud-trace-context', 'x-instana-t', 'x-instana-s', 'x-instana-l',
+  'traceparent',
+  'x-b3-traceid',
+  'x-b3-spanid',
+  'x-b3-parentspanid',
+  'x-b3-sampled',
+  'x-b3-flags',
+  'b3',
+  'uber-trace-id',
+  'ot-tracer-traceid',
+  'ot-tracer-spanid',
+  'ot-tracer-sampled',
+  'x-datadog-trace-id',
+  'x-datadog-parent-id',
+  'x-datadog-sampling-priority',
+  'x-amzn-trace-id',
+  'x-cloud-trace-context',
+  'x-instana-t',
+  'x-instana-s',
+  'x-instana-l',
 ]);
 const BAGGAGE_NAME = /^(uberctx-|ot-baggage-)[!#$%&'*+\-.^_`|~0-9a-z]*$/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
@@ -286,7 +375,10 @@ function checkInjected(headers: Record<string, string>, ctx: TraceContext, forma
         expectHeader('x-datadog-sampling-priority', sampled ? '1' : '0');
         break;
       case 'aws':
-        expectHeader('x-amzn-trace-id', `Root=1-${t.slice(0, 8)}-${t.slice(8)};Parent=${span};Sampled=${sampled ? '1' : '0'}`);
+        expectHeader(
+          'x-amzn-trace-id',
+          `Root=1-${t.slice(0, 8)}-${t.slice(8)};Parent=${span};Sampled=${sampled ? '1' : '0'}`,
+        );
         break;
       case 'gcp':
         expectHeader('x-cloud-trace-context', `${t}/${BigInt('0x' + span).toString(10)};o=${sampled ? '1' : '0'}`);
@@ -345,7 +437,10 @@ function checkNormalised(ctx: TraceContext): void {
 const ENGINE_LOG = new CheckingLogger();
 const ALL_INJECT: InjectFormat[] = [...INJECT_FORMATS];
 // `preserve` first, so the formats after it overwrite what it wrote with the same values.
-const ENGINE = new PropagationEngine({ extract: EXTRACT_FORMATS, inject: ['preserve', ...ALL_INJECT], clear: [], default_format: 'w3c' }, ENGINE_LOG);
+const ENGINE = new PropagationEngine(
+  { extract: EXTRACT_FORMATS, inject: ['preserve', ...ALL_INJECT], clear: [], default_format: 'w3c' },
+  ENGINE_LOG,
+);
 const REVERSED = new PropagationEngine(
   { extract: [...EXTRACT_FORMATS].reverse(), inject: ['preserve'], clear: [], default_format: 'b3-single' },
   ENGINE_LOG,
@@ -413,7 +508,10 @@ const DIRECT_LOG = new CheckingLogger();
 /** Headers for one extractor: at least one of its triggers, plus a whole random request. */
 export function directHeaders(format: ExtractFormat): fc.Arbitrary<RequestHeaders> {
   const extractor: FormatExtractor = EXTRACTORS[format];
-  const own = fc.dictionary(fc.constantFrom(...extractor.triggers), headerValue, { minKeys: 1, maxKeys: extractor.triggers.length });
+  const own = fc.dictionary(fc.constantFrom(...extractor.triggers), headerValue, {
+    minKeys: 1,
+    maxKeys: extractor.triggers.length,
+  });
   return fc.tuple(own, requestHeaders).map(([mine, others]) => ({ ...others, ...mine }));
 }
 
@@ -423,7 +521,11 @@ export function directCase(format: ExtractFormat, headers: RequestHeaders): void
   DIRECT_LOG.check();
   if (ctx === undefined) return;
   const bounds = MAX_RAW[format];
-  for (const [what, id, max] of [['trace', ctx.traceId, bounds.trace], ['span', ctx.spanId, bounds.span], ['parent', ctx.parentId, bounds.parent]] as const) {
+  for (const [what, id, max] of [
+    ['trace', ctx.traceId, bounds.trace],
+    ['span', ctx.spanId, bounds.span],
+    ['parent', ctx.parentId, bounds.parent],
+  ] as const) {
     if (id === undefined) continue;
     must(LOWER_HEX.test(id) && id.length % 2 === 0 && id.length <= max, `${format} ${what} id ${JSON.stringify(id)}`);
   }
@@ -463,8 +565,12 @@ export const LUA_SPACE = /[ \t\n\v\f\r]/;
 export function tagsOracleCase(text: string): void {
   const got = parseTagsHeader(text);
   const want = oracle(text);
-  must(JSON.stringify({ ...got?.tags }) === JSON.stringify({ ...want.tags }), `tags of ${JSON.stringify(text)}: ${JSON.stringify(got?.tags)}`);
-  const warning = want.bad.length === 0 ? undefined : `Could not parse the following Zipkin tags: ${want.bad.join(', ')}`;
+  must(
+    JSON.stringify({ ...got?.tags }) === JSON.stringify({ ...want.tags }),
+    `tags of ${JSON.stringify(text)}: ${JSON.stringify(got?.tags)}`,
+  );
+  const warning =
+    want.bad.length === 0 ? undefined : `Could not parse the following Zipkin tags: ${want.bad.join(', ')}`;
   must(got?.warning === warning, `warning of ${JSON.stringify(text)}: ${JSON.stringify(got?.warning)}`);
 }
 
@@ -474,11 +580,18 @@ export function tagsShapeCase(v: string | string[]): void {
   must(parsed !== undefined, 'a string gives a result');
   for (const [key, text] of Object.entries(parsed?.tags ?? {})) {
     must(key.length > 0 && !LUA_SPACE.test(key), `key ${JSON.stringify(key)}`);
-    must(text.length > 0 && !LUA_SPACE.test(text[0]) && !LUA_SPACE.test(text[text.length - 1]), `value ${JSON.stringify(text)}`);
+    must(
+      text.length > 0 && !LUA_SPACE.test(text[0]) && !LUA_SPACE.test(text[text.length - 1]),
+      `value ${JSON.stringify(text)}`,
+    );
   }
 }
 
-export const tagsLongArb = fc.oneof(fc.string({ unit: tagsUnit, maxLength: 400 }), hostile, fc.array(hostile, { maxLength: 3 }));
+export const tagsLongArb = fc.oneof(
+  fc.string({ unit: tagsUnit, maxLength: 400 }),
+  hostile,
+  fc.array(hostile, { maxLength: 3 }),
+);
 
 // ---------------------------------------------------------------- time
 
@@ -510,7 +623,12 @@ export function shapes(n: number): Record<string, string> {
 /** Every header a format reads, and the tags parser. */
 export const TARGETS: { name: string; run: (v: string) => unknown; viaEngine?: (v: string) => unknown }[] = [];
 {
-  const quiet: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+  const quiet: Logger = {
+    debug: () => undefined,
+    info: () => undefined,
+    warn: () => undefined,
+    error: () => undefined,
+  };
   for (const format of EXTRACT_FORMATS) {
     const extractor = EXTRACTORS[format];
     const engine = new PropagationEngine({ extract: [format], inject: [], clear: [], default_format: 'w3c' }, quiet);
@@ -545,4 +663,3 @@ export function timeOf(fn: () => unknown, reps: number): number {
   }
   return best;
 }
-

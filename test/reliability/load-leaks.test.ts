@@ -65,7 +65,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  */
 async function quietResources(expected?: Record<string, number>): Promise<Record<string, number>> {
   const size = (r: Record<string, number>): number => Object.values(r).reduce((a, b) => a + b, 0);
-  const same = (a: Record<string, number>, b: Record<string, number>): boolean => JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
+  const same = (a: Record<string, number>, b: Record<string, number>): boolean =>
+    JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
   let best = activeResources();
   for (let i = 0; i < (expected === undefined ? 10 : 30); i++) {
     if (expected !== undefined && same(best, expected)) return best;
@@ -126,7 +127,10 @@ describe.each(cases)('%s: 10,000 requests with random trace headers', (_label, k
     const logs = countingLogger();
     const upstream = await startCheckingUpstream();
     const { plugin, ledger } = tracedPlugin(LOAD_CONFIG, mode, logs, false);
-    const gw = kind === 'hpm' ? await hpmGateway(plugin, upstream.port) : await referenceGateway(plugin, logs, { targets: [`127.0.0.1:${upstream.port}`] });
+    const gw =
+      kind === 'hpm'
+        ? await hpmGateway(plugin, upstream.port)
+        : await referenceGateway(plugin, logs, { targets: [`127.0.0.1:${upstream.port}`] });
     const sampler = new TraceSampler(gw.server, plugin as ZipkinPlugin, 50);
     const rng = seededRng(seed);
 
@@ -167,8 +171,34 @@ describe.each(cases)('%s: 10,000 requests with random trace headers', (_label, k
       const elapsed = Date.now() - started;
       const tracesAlive = sampler.alive();
       expect([upstream.received(), upstream.badTraceparent()]).toEqual([TOTAL, 0]);
-      run = { warm, rest, resources, listeners, clientConnections, heap, tracesTaken: sampler.taken, tracesAlive, ledger, logs, escaped: [], diag: [] };
-      if (process.env.RELIABILITY_VERBOSE) console.log(JSON.stringify({ kind, elapsed, heap, resources, tracesAlive, started: ledger.started, warns: logs.total('warn'), continued: warm.continued + rest.continued, formats: rest.formats }));
+      run = {
+        warm,
+        rest,
+        resources,
+        listeners,
+        clientConnections,
+        heap,
+        tracesTaken: sampler.taken,
+        tracesAlive,
+        ledger,
+        logs,
+        escaped: [],
+        diag: [],
+      };
+      if (process.env.RELIABILITY_VERBOSE)
+        console.log(
+          JSON.stringify({
+            kind,
+            elapsed,
+            heap,
+            resources,
+            tracesAlive,
+            started: ledger.started,
+            warns: logs.total('warn'),
+            continued: warm.continued + rest.continued,
+            formats: rest.formats,
+          }),
+        );
     } finally {
       await gw.close();
       await upstream.close();
@@ -185,7 +215,10 @@ describe.each(cases)('%s: 10,000 requests with random trace headers', (_label, k
     for (const format of FORMATS) {
       const a = run.warm.formats[format] ?? { valid: 0, malformed: 0 };
       const b = run.rest.formats[format] ?? { valid: 0, malformed: 0 };
-      counts[format] = a.valid + b.valid >= 400 && a.malformed + b.malformed >= 250 ? 'ok' : `${a.valid + b.valid} valid, ${a.malformed + b.malformed} malformed`;
+      counts[format] =
+        a.valid + b.valid >= 400 && a.malformed + b.malformed >= 250
+          ? 'ok'
+          : `${a.valid + b.valid} valid, ${a.malformed + b.malformed} malformed`;
     }
     expect(counts).toEqual(Object.fromEntries(FORMATS.map((f) => [f, 'ok'])));
   });

@@ -77,7 +77,12 @@ interface Setup {
   logs: LineLogger;
 }
 
-async function setup(kind: Kind, mode: ProviderMode, reference: Partial<ReferenceOptions> = {}, upstreamPort?: number): Promise<Setup> {
+async function setup(
+  kind: Kind,
+  mode: ProviderMode,
+  reference: Partial<ReferenceOptions> = {},
+  upstreamPort?: number,
+): Promise<Setup> {
   const logs = lineLogger();
   const upstream = await startFaultyUpstream();
   cleanup.push(() => upstream.close());
@@ -86,7 +91,11 @@ async function setup(kind: Kind, mode: ProviderMode, reference: Partial<Referenc
   const gw =
     kind === 'hpm'
       ? await hpmGateway(plugin, port, { proxyTimeout: READ_TIMEOUT })
-      : await referenceGateway(plugin, logs, { targets: [`127.0.0.1:${port}`], read_timeout: READ_TIMEOUT, ...reference });
+      : await referenceGateway(plugin, logs, {
+          targets: [`127.0.0.1:${port}`],
+          read_timeout: READ_TIMEOUT,
+          ...reference,
+        });
   cleanup.push(() => gw.close());
   return { gw, upstream, ledger, logs };
 }
@@ -102,7 +111,12 @@ interface Outcome {
   clientPort: number;
 }
 
-function get(port: number, path: string, agent: http.Agent | false = false, headers: http.OutgoingHttpHeaders = {}): Promise<Outcome> {
+function get(
+  port: number,
+  path: string,
+  agent: http.Agent | false = false,
+  headers: http.OutgoingHttpHeaders = {},
+): Promise<Outcome> {
   return new Promise((resolve) => {
     let clientPort = 0;
     const req = http.get({ host: '127.0.0.1', port, path, agent, headers }, (res) => {
@@ -110,7 +124,13 @@ function get(port: number, path: string, agent: http.Agent | false = false, head
       res.setEncoding('latin1');
       res.on('data', (c: string) => (body += c));
       const done = (ending: string): void =>
-        resolve({ status: res.statusCode ?? 0, body, ending, traceId: res.headers['x-trace-id'] as string | undefined, clientPort });
+        resolve({
+          status: res.statusCode ?? 0,
+          body,
+          ending,
+          traceId: res.headers['x-trace-id'] as string | undefined,
+          clientPort,
+        });
       res.on('end', () => done('end'));
       res.on('error', (err) => done(err.message));
     });
@@ -150,18 +170,24 @@ function us(t: HrTime): number {
  * diag), no tracing failure was logged, nothing escaped; and returns the spans of each
  * trace, split into exactly one request span, one proxy span and the tries.
  */
-async function settled(s: Pick<Setup, 'ledger' | 'logs'>, requests: number, triesPerRequest: number | number[]): Promise<RequestSpans[]> {
+async function settled(
+  s: Pick<Setup, 'ledger' | 'logs'>,
+  requests: number,
+  triesPerRequest: number | number[],
+): Promise<RequestSpans[]> {
   const tries = typeof triesPerRequest === 'number' ? Array<number>(requests).fill(triesPerRequest) : triesPerRequest;
   const expected = tries.reduce((sum, n) => sum + n + 2, 0);
   await waitFor(() => s.ledger.ended >= expected && s.ledger.open.size === 0);
   await sleep(30); // a stray extra span or a late second end would show up now
   const { ledger } = s;
-  expect({ started: ledger.started, ended: ledger.ended, open: ledger.open.size, strayEnds: ledger.strayEnds }).toEqual({
-    started: expected,
-    ended: expected,
-    open: 0,
-    strayEnds: 0,
-  });
+  expect({ started: ledger.started, ended: ledger.ended, open: ledger.open.size, strayEnds: ledger.strayEnds }).toEqual(
+    {
+      started: expected,
+      ended: expected,
+      open: 0,
+      strayEnds: 0,
+    },
+  );
   expect(diagCapture.lines).toEqual([]);
   expect(escapes.escaped).toEqual([]);
   expect(s.logs.lines.filter((l) => l.includes('zipkin tracing failed'))).toEqual([]);
@@ -245,17 +271,37 @@ describe.each(kinds)('%s', (_label, kind) => {
       const [t] = await settled(s, 1, tries);
       if (kind === 'hpm') {
         // HPM's default error response (ECONNREFUSED → 504) still reaches the client.
-        expect([reply.status, reply.body]).toEqual([504, 'Error occurred while trying to proxy: 127.0.0.1:' + s.gw.port + '/refused']);
+        expect([reply.status, reply.body]).toEqual([
+          504,
+          'Error occurred while trying to proxy: 127.0.0.1:' + s.gw.port + '/refused',
+        ]);
       } else {
-        expect([reply.status, reply.body]).toEqual([502, '{"message":"An invalid response was received from the upstream server"}']);
-        expect(s.logs.lines.filter((l) => l.startsWith('error connect() failed (111: Connection refused) while connecting to upstream'))).toHaveLength(2);
+        expect([reply.status, reply.body]).toEqual([
+          502,
+          '{"message":"An invalid response was received from the upstream server"}',
+        ]);
+        expect(
+          s.logs.lines.filter((l) =>
+            l.startsWith('error connect() failed (111: Connection refused) while connecting to upstream'),
+          ),
+        ).toHaveLength(2);
         // The first try failed and was retried: Kong's error tags; the last one carries none.
         expect(tryTags(t.tries[0])).toEqual({ try: 1, error: true, state: 'failed', status: 502, port: down2 });
       }
       expect(reply.traceId).toBe(t.request.spanContext().traceId);
       expect(t.request.attributes['http.status_code']).toBe(reply.status);
-      expect(tryTags(t.tries[tries - 1])).toEqual({ try: tries, error: undefined, state: undefined, status: undefined, port: down });
-      expect(t.proxy.attributes).toMatchObject({ 'peer.hostname': '127.0.0.1', 'network.peer.port': down, ...IDENTITY });
+      expect(tryTags(t.tries[tries - 1])).toEqual({
+        try: tries,
+        error: undefined,
+        state: undefined,
+        status: undefined,
+        port: down,
+      });
+      expect(t.proxy.attributes).toMatchObject({
+        'peer.hostname': '127.0.0.1',
+        'network.peer.port': down,
+        ...IDENTITY,
+      });
       // The tries ended when their connection failed, before the error response went out.
       const khs = us(t.proxy.events.find((e) => e.name === 'khs')?.time as HrTime);
       for (const tr of t.tries) expect(us(tr.endTime)).toBeLessThanOrEqual(khs);
@@ -270,9 +316,19 @@ describe.each(kinds)('%s', (_label, kind) => {
       expect(reply.body.startsWith('partial')).toBe(true);
       expect(t.request.attributes['http.status_code']).toBe(200);
       expect(eventNames(t.proxy)).toEqual(['khs', 'khf', 'kbs', 'kas', 'kaf', 'kbf']);
-      expect(tryTags(t.tries[0])).toEqual({ try: 1, error: undefined, state: undefined, status: undefined, port: s.upstream.port });
+      expect(tryTags(t.tries[0])).toEqual({
+        try: 1,
+        error: undefined,
+        state: undefined,
+        status: undefined,
+        port: s.upstream.port,
+      });
       if (kind === 'reference') {
-        expect(s.logs.lines.filter((l) => l.startsWith('error upstream prematurely closed connection while reading upstream'))).toHaveLength(1);
+        expect(
+          s.logs.lines.filter((l) =>
+            l.startsWith('error upstream prematurely closed connection while reading upstream'),
+          ),
+        ).toHaveLength(1);
       }
     });
 
@@ -285,14 +341,26 @@ describe.each(kinds)('%s', (_label, kind) => {
       expect(reply.status).toBe(504);
       if (kind === 'reference') {
         expect(reply.body).toBe('{"message":"The upstream server is timing out"}');
-        expect(s.logs.lines.filter((l) => l.startsWith('error upstream timed out (110: Connection timed out) while reading response header from upstream'))).toHaveLength(1);
+        expect(
+          s.logs.lines.filter((l) =>
+            l.startsWith(
+              'error upstream timed out (110: Connection timed out) while reading response header from upstream',
+            ),
+          ),
+        ).toHaveLength(1);
       }
       expect(t.request.attributes['http.status_code']).toBe(504);
       // The connection was up: the try ended at connect, long before the timeout; the proxy span lasted the wait.
       const tryUs = us(t.tries[0].endTime) - us(t.tries[0].startTime);
       expect(tryUs).toBeLessThan(READ_TIMEOUT * 1000);
       expect(us(t.proxy.endTime) - us(t.proxy.startTime)).toBeGreaterThanOrEqual((READ_TIMEOUT - 5) * 1000);
-      expect(tryTags(t.tries[0])).toEqual({ try: 1, error: undefined, state: undefined, status: undefined, port: s.upstream.port });
+      expect(tryTags(t.tries[0])).toEqual({
+        try: 1,
+        error: undefined,
+        state: undefined,
+        status: undefined,
+        port: s.upstream.port,
+      });
       await s.upstream.abandoned(0);
       expect(s.upstream.requests[0].aborted).toBe(true);
     });
@@ -310,7 +378,13 @@ describe.each(kinds)('%s', (_label, kind) => {
       expect(t.request.attributes['http.status_code']).toBe(499);
       // No response headers went out: no khs; khf and kbf fall back to log time (Kong's fallbacks).
       expect(eventNames(t.proxy)).toEqual(['kas', 'kaf', 'khf', 'kbf']);
-      expect(tryTags(t.tries[0])).toEqual({ try: 1, error: undefined, state: undefined, status: undefined, port: s.upstream.port });
+      expect(tryTags(t.tries[0])).toEqual({
+        try: 1,
+        error: undefined,
+        state: undefined,
+        status: undefined,
+        port: s.upstream.port,
+      });
       if (kind === 'reference') {
         // The gateway drops the upstream request at once.
         await s.upstream.abandoned(0);
@@ -357,7 +431,9 @@ describe.each(kinds)('%s', (_label, kind) => {
       });
       await new Promise<void>((r) => socket.once('connect', () => r()));
       // 300 kB of a 1 MB body, then the client is gone.
-      socket.write('POST /api/ok/upload HTTP/1.1\r\nHost: gw.test\r\nContent-Length: 1000000\r\n\r\n' + 'x'.repeat(300_000));
+      socket.write(
+        'POST /api/ok/upload HTTP/1.1\r\nHost: gw.test\r\nContent-Length: 1000000\r\n\r\n' + 'x'.repeat(300_000),
+      );
       await s.upstream.arrived(1);
       await waitFor(() => s.upstream.requests[0].bytes === 300_000);
       socket.destroy();
@@ -376,15 +452,26 @@ describe.each(kinds)('%s', (_label, kind) => {
       const hash = createHash('sha256');
       const reply = new Promise<Outcome>((resolve) => {
         const req = http.request(
-          { host: '127.0.0.1', port: s.gw.port, path: '/api/sum', method: 'POST', agent: false, headers: { 'content-type': 'application/octet-stream' } },
+          {
+            host: '127.0.0.1',
+            port: s.gw.port,
+            path: '/api/sum',
+            method: 'POST',
+            agent: false,
+            headers: { 'content-type': 'application/octet-stream' },
+          },
           (res) => {
             let body = '';
             res.setEncoding('latin1');
             res.on('data', (c: string) => (body += c));
-            res.on('end', () => resolve({ status: res.statusCode ?? 0, body, ending: 'end', traceId: undefined, clientPort: 0 }));
+            res.on('end', () =>
+              resolve({ status: res.statusCode ?? 0, body, ending: 'end', traceId: undefined, clientPort: 0 }),
+            );
           },
         );
-        req.on('error', (err) => resolve({ status: 0, body: '', ending: err.message, traceId: undefined, clientPort: 0 }));
+        req.on('error', (err) =>
+          resolve({ status: 0, body: '', ending: err.message, traceId: undefined, clientPort: 0 }),
+        );
         void (async () => {
           for (let i = 0; i < chunks; i++) {
             const data = randomBytes(chunk);
@@ -433,18 +520,25 @@ describe.each(kinds)('%s', (_label, kind) => {
       // Each request its own trace, in order, with the client connection's port.
       expect(spans.map((t) => t.request.spanContext().traceId)).toEqual(replies.map((r) => r.traceId));
       expect(spans.map((t) => t.request.attributes['http.status_code'])).toEqual([200, 200, 200, 504, 200, 200, 200]);
-      expect(spans.map((t) => t.request.attributes['network.peer.port'])).toEqual(paths.map(() => replies[0].clientPort));
+      expect(spans.map((t) => t.request.attributes['network.peer.port'])).toEqual(
+        paths.map(() => replies[0].clientPort),
+      );
       expect(spans.map((t) => t.tries[0].attributes['network.peer.port'])).toEqual(paths.map(() => s.upstream.port));
       // Every try, on a new or a reused upstream connection, ended when its connection was
       // there: before the response headers went downstream (not left open until log).
-      for (const t of spans) expect(us(t.tries[0].endTime)).toBeLessThanOrEqual(us(t.proxy.events.find((e) => e.name === 'khs')?.time as HrTime));
+      for (const t of spans)
+        expect(us(t.tries[0].endTime)).toBeLessThanOrEqual(
+          us(t.proxy.events.find((e) => e.name === 'khs')?.time as HrTime),
+        );
       // Per-request listeners do not pile up on either connection.
       expect(listenerCounts[1]).toBe(listenerCounts[0]);
     });
 
     test('HTTP/1.0 without keep-alive: answered, connection closed, http.protocol HTTP/1 (Kong prints 1.0 so)', async () => {
       const s = await setup(kind, mode);
-      const { responses, closedByServer } = await rawExchange(s.gw.port, ['GET /api/ok/10 HTTP/1.0\r\nHost: gw.test\r\n\r\n']);
+      const { responses, closedByServer } = await rawExchange(s.gw.port, [
+        'GET /api/ok/10 HTTP/1.0\r\nHost: gw.test\r\n\r\n',
+      ]);
       expect(responses.map((r) => [r.status, r.body])).toEqual([[200, 'ok /ok/10']]);
       expect(closedByServer).toBe(true);
       const [t] = await settled(s, 1, 1);
@@ -459,7 +553,8 @@ describe.each(kinds)('%s', (_label, kind) => {
 
     test('HTTP/1.0 with keep-alive: two requests on one connection, each traced', async () => {
       const s = await setup(kind, mode);
-      const request = (n: number): string => `GET /api/ok/${n} HTTP/1.0\r\nHost: gw.test\r\nConnection: keep-alive\r\n\r\n`;
+      const request = (n: number): string =>
+        `GET /api/ok/${n} HTTP/1.0\r\nHost: gw.test\r\nConnection: keep-alive\r\n\r\n`;
       const { responses, closedByServer } = await rawExchange(s.gw.port, [request(1), request(2)]);
       expect(responses.map((r) => [r.status, r.body, r.connection])).toEqual([
         [200, 'ok /ok/1', 'keep-alive'],
@@ -467,7 +562,13 @@ describe.each(kinds)('%s', (_label, kind) => {
       ]);
       expect(closedByServer).toBe(false);
       const spans = await settled(s, 2, 1);
-      expect(spans.map((t) => [t.request.attributes['http.path'], t.request.attributes['http.protocol'], t.request.attributes['http.status_code']])).toEqual([
+      expect(
+        spans.map((t) => [
+          t.request.attributes['http.path'],
+          t.request.attributes['http.protocol'],
+          t.request.attributes['http.status_code'],
+        ]),
+      ).toEqual([
         ['/api/ok/1', 'HTTP/1', 200],
         ['/api/ok/2', 'HTTP/1', 200],
       ]);
@@ -481,8 +582,10 @@ describe.each(kinds)('%s', (_label, kind) => {
       const request = (n: number): string => `GET /api/ok/${n} HTTP/1.1\r\nHost: gw.test\r\n\r\n`;
       const listeners: string[] = [];
       // One request alone, then four pipelined, on the same connection.
-      const { responses } = await rawExchange(s.gw.port, [[request(1)], [request(2), request(3), request(4), request(5)]], () =>
-        listeners.push(describeListeners(gatewaySide[0])),
+      const { responses } = await rawExchange(
+        s.gw.port,
+        [[request(1)], [request(2), request(3), request(4), request(5)]],
+        () => listeners.push(describeListeners(gatewaySide[0])),
       );
       expect(responses.map((r) => [r.status, r.body])).toEqual([1, 2, 3, 4, 5].map((n) => [200, `ok /ok/${n}`]));
       const spans = await settled(s, 5, 1);
@@ -508,9 +611,9 @@ describe.each(kinds)('%s', (_label, kind) => {
       expect(s.ledger.open.size).toBe(mode === 'reused' ? 6 : 0);
       socket.destroy();
       const spans = await settled(s, 3, 1);
-      expect(spans.map((t) => [t.request.attributes['http.path'], t.request.attributes['http.status_code']]).sort()).toEqual(
-        [1, 2, 3].map((n) => [`/api/slow/${n}`, 499]),
-      );
+      expect(
+        spans.map((t) => [t.request.attributes['http.path'], t.request.attributes['http.status_code']]).sort(),
+      ).toEqual([1, 2, 3].map((n) => [`/api/slow/${n}`, 499]));
       for (const t of spans) expect(eventNames(t.proxy)).toEqual(['kas', 'kaf', 'khf', 'kbf']);
       if (kind === 'reference') {
         // The gateway drops every upstream request of the connection.
@@ -522,19 +625,28 @@ describe.each(kinds)('%s', (_label, kind) => {
 });
 
 describe('reference gateway retries', () => {
-  test.each(modes)('%s: a refused target, then a good one: two tries, the first tagged failed, the response is the upstream one', async (_l, mode) => {
-    const down = await closedPort();
-    const up = await startFaultyUpstream();
-    cleanup.push(() => up.close());
-    const s = await setup('reference', mode, { targets: [`127.0.0.1:${down}`, `127.0.0.1:${up.port}`], retries: 1 });
-    const reply = await get(s.gw.port, '/api/ok/retried');
-    expect([reply.status, reply.body]).toEqual([200, 'ok /ok/retried']);
-    const [t] = await settled(s, 1, 2);
-    expect(tryTags(t.tries[0])).toEqual({ try: 1, error: true, state: 'failed', status: 502, port: down });
-    expect(tryTags(t.tries[1])).toEqual({ try: 2, error: undefined, state: undefined, status: undefined, port: up.port });
-    expect(t.request.attributes['http.status_code']).toBe(200);
-    expect(t.proxy.attributes['network.peer.port']).toBe(up.port);
-  });
+  test.each(modes)(
+    '%s: a refused target, then a good one: two tries, the first tagged failed, the response is the upstream one',
+    async (_l, mode) => {
+      const down = await closedPort();
+      const up = await startFaultyUpstream();
+      cleanup.push(() => up.close());
+      const s = await setup('reference', mode, { targets: [`127.0.0.1:${down}`, `127.0.0.1:${up.port}`], retries: 1 });
+      const reply = await get(s.gw.port, '/api/ok/retried');
+      expect([reply.status, reply.body]).toEqual([200, 'ok /ok/retried']);
+      const [t] = await settled(s, 1, 2);
+      expect(tryTags(t.tries[0])).toEqual({ try: 1, error: true, state: 'failed', status: 502, port: down });
+      expect(tryTags(t.tries[1])).toEqual({
+        try: 2,
+        error: undefined,
+        state: undefined,
+        status: undefined,
+        port: up.port,
+      });
+      expect(t.request.attributes['http.status_code']).toBe(200);
+      expect(t.proxy.attributes['network.peer.port']).toBe(up.port);
+    },
+  );
 });
 
 describe('reference gateway: a 3 MiB body and a refused first target', () => {
@@ -545,12 +657,15 @@ describe('reference gateway: a 3 MiB body and a refused first target', () => {
     const s = await setup('reference', mode, { targets: [`127.0.0.1:${down}`, `127.0.0.1:${up.port}`], retries: 1 });
     const body = randomBytes(3 * 1024 * 1024);
     const reply = await new Promise<string>((resolve) => {
-      const req = http.request({ host: '127.0.0.1', port: s.gw.port, path: '/api/sum', method: 'POST', agent: false }, (res) => {
-        let text = '';
-        res.setEncoding('latin1');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => resolve(`${res.statusCode} ${text}`));
-      });
+      const req = http.request(
+        { host: '127.0.0.1', port: s.gw.port, path: '/api/sum', method: 'POST', agent: false },
+        (res) => {
+          let text = '';
+          res.setEncoding('latin1');
+          res.on('data', (c: string) => (text += c));
+          res.on('end', () => resolve(`${res.statusCode} ${text}`));
+        },
+      );
       req.on('error', (err) => resolve(err.message));
       // In pieces, so that the connection failure happens while the body is still coming.
       let offset = 0;
@@ -614,9 +729,20 @@ describe.each(modes)('reference gateway stream proxy (TCP), %s', (_l, mode) => {
     expect(t.request.name).toBe('stream');
     expect(t.request.attributes['http.status_code']).toBeUndefined();
     expect(eventNames(t.proxy)).toEqual(['kps', 'kpf']);
-    expect([t.tries[0].attributes['error'], t.tries[0].attributes['kong.balancer.state'], t.tries[0].attributes['network.peer.port']]).toEqual([true, 'failed', down]);
-    expect([t.tries[1].attributes['error'], t.tries[1].attributes['network.peer.port']]).toEqual([undefined, s.echo.port]);
-    expect(s.logs.lines.filter((l) => l.startsWith('error connect() failed (111: Connection refused) while connecting to upstream'))).toHaveLength(1);
+    expect([
+      t.tries[0].attributes['error'],
+      t.tries[0].attributes['kong.balancer.state'],
+      t.tries[0].attributes['network.peer.port'],
+    ]).toEqual([true, 'failed', down]);
+    expect([t.tries[1].attributes['error'], t.tries[1].attributes['network.peer.port']]).toEqual([
+      undefined,
+      s.echo.port,
+    ]);
+    expect(
+      s.logs.lines.filter((l) =>
+        l.startsWith('error connect() failed (111: Connection refused) while connecting to upstream'),
+      ),
+    ).toHaveLength(1);
   });
 
   test('every target refuses: the client connection is closed, two tries, spans ended', async () => {

@@ -201,7 +201,13 @@ export interface TracedPlugin {
 export const PLUGIN_ID = '6a4d2f52-5a0e-4c43-9d6e-2bd0f1a0c0de';
 
 /** A plugin whose spans go to a `SpanLedger` (then to `more` processors, e.g. Kong's reporter). */
-export function tracedPlugin(config: ZipkinConfigInput, mode: ProviderMode, logger: Logger, keep = true, more: SpanProcessor[] = []): TracedPlugin {
+export function tracedPlugin(
+  config: ZipkinConfigInput,
+  mode: ProviderMode,
+  logger: Logger,
+  keep = true,
+  more: SpanProcessor[] = [],
+): TracedPlugin {
   const ledger = new SpanLedger(keep);
   const spanProcessors = [ledger, ...more];
   const options = { logger, pluginId: PLUGIN_ID, nodeId: '11111111-2222-3333-4444-555555555555' };
@@ -347,7 +353,8 @@ export async function startFaultyUpstream(): Promise<FaultyUpstream> {
     connections: () => connections,
     arrived: (n) =>
       requests.length >= n ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ n, resolve })),
-    abandoned: (i) => (abandonedSet.has(i) ? Promise.resolve() : new Promise<void>((resolve) => abandonWaiters.set(i, resolve))),
+    abandoned: (i) =>
+      abandonedSet.has(i) ? Promise.resolve() : new Promise<void>((resolve) => abandonWaiters.set(i, resolve)),
   };
 }
 
@@ -371,7 +378,11 @@ export interface HpmOptions {
  * `zipkinRoute` and the HPM plugin to `upstreamPort` with a keep-alive agent; the rest is
  * Express's 404.
  */
-export async function hpmGateway(plugin: ZipkinPlugin, upstreamPort: number, options: HpmOptions = {}): Promise<Gateway> {
+export async function hpmGateway(
+  plugin: ZipkinPlugin,
+  upstreamPort: number,
+  options: HpmOptions = {},
+): Promise<Gateway> {
   const agent = new http.Agent({ keepAlive: true });
   const app = express();
   app.use(zipkinMiddleware(plugin));
@@ -407,7 +418,11 @@ export interface ReferenceOptions {
  * The reference gateway's HTTP proxy for one service (route `/api`, `strip_path`) over an
  * upstream with `targets`, traced by `plugin` as a global zipkin plugin.
  */
-export async function referenceGateway(plugin: ZipkinPlugin, logger: Logger, options: ReferenceOptions): Promise<Gateway> {
+export async function referenceGateway(
+  plugin: ZipkinPlugin,
+  logger: Logger,
+  options: ReferenceOptions,
+): Promise<Gateway> {
   const config = resolveDeclarativeConfig({
     _format_version: '3.0',
     upstreams: [{ name: 'pool.test', targets: options.targets.map((target) => ({ target })) }],
@@ -451,7 +466,12 @@ export interface StreamGateway {
  * The reference gateway's stream proxy: every TCP connection to 127.0.0.1 goes to an
  * upstream with `targets`, traced by `plugin` as a global zipkin plugin for `tcp`.
  */
-export async function streamGateway(plugin: ZipkinPlugin, logger: Logger, targets: string[], retries = 0): Promise<StreamGateway> {
+export async function streamGateway(
+  plugin: ZipkinPlugin,
+  logger: Logger,
+  targets: string[],
+  retries = 0,
+): Promise<StreamGateway> {
   const config = resolveDeclarativeConfig({
     _format_version: '3.0',
     upstreams: [{ name: 'tcp.pool.test', targets: targets.map((target) => ({ target })) }],

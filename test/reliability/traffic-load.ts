@@ -31,7 +31,8 @@ export function seededRng(seed: number): Rng {
 
 const HEX = '0123456789abcdef';
 /** Characters allowed in an HTTP header value (no controls), some latin1 bytes included. */
-const PRINTABLE = ' !"#$%&\'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~\t\u00e9\u00ff';
+const PRINTABLE =
+  ' !"#$%&\'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~\t\u00e9\u00ff';
 
 function int(rng: Rng, n: number): number {
   return Math.floor(rng() * n);
@@ -106,16 +107,26 @@ function validHeaders(rng: Rng, format: string): { headers: Record<string, strin
     }
     case 'b3-single': {
       if (int(rng, 5) === 0) return { headers: { b3: sampled }, traceId: undefined };
-      const value = pick(rng, [`${traceId}-${spanId}`, `${traceId}-${spanId}-${pick(rng, ['0', '1', 'd'])}`, `${traceId}-${spanId}-1-${parentId}`]);
+      const value = pick(rng, [
+        `${traceId}-${spanId}`,
+        `${traceId}-${spanId}-${pick(rng, ['0', '1', 'd'])}`,
+        `${traceId}-${spanId}-1-${parentId}`,
+      ]);
       return { headers: { b3: value }, traceId: padded };
     }
     case 'jaeger': {
-      const h: Record<string, string> = { 'uber-trace-id': `${traceId}:${spanId}:${pick(rng, ['0', parentId])}:${pick(rng, ['0', '1', '3'])}` };
+      const h: Record<string, string> = {
+        'uber-trace-id': `${traceId}:${spanId}:${pick(rng, ['0', parentId])}:${pick(rng, ['0', '1', '3'])}`,
+      };
       if (int(rng, 2) === 0) h['uberctx-tenant'] = printable(rng, 8).trim() || 'acme';
       return { headers: h, traceId: padded };
     }
     case 'ot': {
-      const h: Record<string, string> = { 'ot-tracer-traceid': traceId, 'ot-tracer-spanid': spanId, 'ot-tracer-sampled': pick(rng, ['true', 'false', '1', '0']) };
+      const h: Record<string, string> = {
+        'ot-tracer-traceid': traceId,
+        'ot-tracer-spanid': spanId,
+        'ot-tracer-sampled': pick(rng, ['true', 'false', '1', '0']),
+      };
       if (int(rng, 2) === 0) h['ot-baggage-user'] = 'x%20y';
       return { headers: h, traceId: padded };
     }
@@ -128,7 +139,10 @@ function validHeaders(rng: Rng, format: string): { headers: Record<string, strin
     case 'aws': {
       const time = hex(rng, 8);
       const rest = hex(rng, 24);
-      return { headers: { 'x-amzn-trace-id': `Root=1-${time}-${rest};Parent=${spanId};Sampled=${sampled}` }, traceId: time + rest };
+      return {
+        headers: { 'x-amzn-trace-id': `Root=1-${time}-${rest};Parent=${spanId};Sampled=${sampled}` },
+        traceId: time + rest,
+      };
     }
     case 'gcp': {
       const id = hex(rng, 32);
@@ -136,7 +150,11 @@ function validHeaders(rng: Rng, format: string): { headers: Record<string, strin
     }
     default:
       return {
-        headers: { 'x-instana-t': traceId, 'x-instana-s': spanId, 'x-instana-l': pick(rng, ['0', '1', `1,correlationType=web;correlationId=${hex(rng, 8)}`]) },
+        headers: {
+          'x-instana-t': traceId,
+          'x-instana-s': spanId,
+          'x-instana-l': pick(rng, ['0', '1', `1,correlationType=web;correlationId=${hex(rng, 8)}`]),
+        },
         traceId: padded,
       };
   }
@@ -184,7 +202,8 @@ export function randomTraceHeaders(rng: Rng, counts?: FormatCounts): TraceHeader
     }
     if (sets === 1 && !broken) expected = traceId;
   }
-  if (int(rng, 5) === 0) out['zipkin-tags'] = int(rng, 2) === 0 ? `team=core;tier=${int(rng, 3)}` : printable(rng, 1 + int(rng, 40));
+  if (int(rng, 5) === 0)
+    out['zipkin-tags'] = int(rng, 2) === 0 ? `team=core;tier=${int(rng, 3)}` : printable(rng, 1 + int(rng, 40));
   return { headers: out, traceId: expected };
 }
 
@@ -221,7 +240,11 @@ export async function startCheckingUpstream(): Promise<CheckingUpstream> {
       if (typeof tp !== 'string' || !TRACEPARENT.test(tp)) bad++;
       req.resume();
       req.on('end', () => {
-        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '2', 'x-seen-traceparent': typeof tp === 'string' ? tp : '' });
+        res.writeHead(200, {
+          'content-type': 'text/plain',
+          'content-length': '2',
+          'x-seen-traceparent': typeof tp === 'string' ? tp : '',
+        });
         res.end('ok');
       });
     }),
@@ -251,11 +274,24 @@ const TRACE_ID = /^(?:[0-9a-f]{16}|[0-9a-f]{32})$/;
  * `traceparent` the upstream got. Without `agent` (at most `concurrency` sockets), uses
  * its own, destroyed at the end (the client connections close).
  */
-export async function runLoad(port: number, total: number, concurrency: number, rng: Rng, agent?: http.Agent): Promise<LoadResult> {
+export async function runLoad(
+  port: number,
+  total: number,
+  concurrency: number,
+  rng: Rng,
+  agent?: http.Agent,
+): Promise<LoadResult> {
   const own = agent === undefined;
   const client = agent ?? new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const path = '/api/load';
-  const result: LoadResult = { statuses: new Map(), badTraceIds: 0, continued: 0, notContinued: 0, errors: 0, formats: {} };
+  const result: LoadResult = {
+    statuses: new Map(),
+    badTraceIds: 0,
+    continued: 0,
+    notContinued: 0,
+    errors: 0,
+    formats: {},
+  };
   let started = 0;
   const one = (): Promise<void> =>
     new Promise((resolve) => {
@@ -265,7 +301,12 @@ export async function runLoad(port: number, total: number, concurrency: number, 
         result.statuses.set(status, (result.statuses.get(status) ?? 0) + 1);
         const traceId = res.headers['x-trace-id'];
         const seen = res.headers['x-seen-traceparent'];
-        if (typeof traceId !== 'string' || !TRACE_ID.test(traceId) || typeof seen !== 'string' || seen.slice(3, 35) !== traceId.padStart(32, '0')) {
+        if (
+          typeof traceId !== 'string' ||
+          !TRACE_ID.test(traceId) ||
+          typeof seen !== 'string' ||
+          seen.slice(3, 35) !== traceId.padStart(32, '0')
+        ) {
           result.badTraceIds++;
         } else if (sent.traceId !== undefined) {
           // Concurrent requests must not see each other's trace.

@@ -59,7 +59,10 @@ const PHASES: Phase[] = [
   UP,
   { name: 'black-holed', behavior: { kind: 'blackhole' } },
   UP,
-  { name: 'slow beyond read_timeout (1 s)', behavior: { kind: 'answer', status: 202, reason: 'Accepted', delayMs: 1000 } },
+  {
+    name: 'slow beyond read_timeout (1 s)',
+    behavior: { kind: 'answer', status: 202, reason: 'Accepted', delayMs: 1000 },
+  },
   UP,
   { name: '500', behavior: { kind: 'answer', status: 500, reason: 'Internal Server Error', body: 'boom' } },
   { name: '429', behavior: { kind: 'answer', status: 429, reason: 'Too Many Requests', body: 'later' } },
@@ -71,7 +74,10 @@ const PHASES: Phase[] = [
   { name: 'not HTTP', behavior: { kind: 'not-http' } },
   { name: 'down', behavior: 'down' },
   UP,
-  { name: 'slow within timeouts (100 ms)', behavior: { kind: 'answer', status: 202, reason: 'Accepted', delayMs: 100 } },
+  {
+    name: 'slow within timeouts (100 ms)',
+    behavior: { kind: 'answer', status: 202, reason: 'Accepted', delayMs: 100 },
+  },
   { name: '200 garbage', behavior: { kind: 'answer', status: 200, reason: 'OK', body: Buffer.alloc(4096, 0xfe) } },
 ];
 
@@ -110,7 +116,13 @@ async function main(): Promise<void> {
   const upstream = await startUpstream();
   const collector = await new FaultCollector(UP.behavior as CollectorBehavior, false).start();
   const collectorPort = collector.port;
-  const fg = await startFaultGateway({ endpoint: collector.url, upstreamPort: upstream.port, logger, timeouts: TIMEOUTS, queue: QUEUE });
+  const fg = await startFaultGateway({
+    endpoint: collector.url,
+    upstreamPort: upstream.port,
+    logger,
+    timeouts: TIMEOUTS,
+    queue: QUEUE,
+  });
   const sampler = sampleHealth(() => fg.plugin.health(), 10);
 
   const started = performance.now();
@@ -136,11 +148,20 @@ async function main(): Promise<void> {
     }
     await sleep(Math.min(PHASE_S * 1000, Math.max(0, loadEndsAt - performance.now())));
     const after = fg.plugin.health() as QueueHealth;
-    phases.push({ phase: phase.name, sent: after.sent - before.sent, dropped: totalDropped(after) - totalDropped(before) });
+    phases.push({
+      phase: phase.name,
+      sent: after.sent - before.sent,
+      dropped: totalDropped(after) - totalDropped(before),
+    });
     before = after;
     if (phase === UP) {
       const u = process.memoryUsage();
-      heap.push({ at_s: Math.round((performance.now() - started) / 1000), phase: phase.name, heap_mib: mib(heapAfterGc()), rss_mib: mib(u.rss) });
+      heap.push({
+        at_s: Math.round((performance.now() - started) / 1000),
+        phase: phase.name,
+        heap_mib: mib(heapAfterGc()),
+        rss_mib: mib(u.rss),
+      });
     }
   }
   // The end: a black hole under load, then the shutdown with a full queue in front of it.
@@ -167,7 +188,10 @@ async function main(): Promise<void> {
     ['queue entries ≤ max_entries at every sample', peaks.entries <= (QUEUE.max_entries as number)],
     ['queue bytes ≤ max_bytes at every sample', peaks.bytes <= (QUEUE.max_bytes as number)],
     ['sent + dropped = 3 × requests', health.sent + totalDropped(health) === produced],
-    ['the log lines account for the same', JSON.stringify(tally.account) === JSON.stringify({ sent: health.sent, ...health.dropped })],
+    [
+      'the log lines account for the same',
+      JSON.stringify(tally.account) === JSON.stringify({ sent: health.sent, ...health.dropped }),
+    ],
     ['the collector accepted exactly what was counted sent', collector.accepted === health.sent],
     ['Basic auth on every POST the collector read', collector.wrongAuthorization === 0 && collector.requestCount > 0],
     ['credentials in no log line', leaks === 0],
@@ -191,7 +215,12 @@ async function main(): Promise<void> {
     log_account: tally.account,
     log_lines: levels,
     failure_reasons: Object.fromEntries(failureReasons),
-    collector: { posts: collector.requestCount, spans_received: collector.spanCount, spans_accepted: collector.accepted, wrong_authorization: collector.wrongAuthorization },
+    collector: {
+      posts: collector.requestCount,
+      spans_received: collector.spanCount,
+      spans_accepted: collector.accepted,
+      wrong_authorization: collector.wrongAuthorization,
+    },
     peaks: { ...peaks, max_entries: QUEUE.max_entries, max_bytes: QUEUE.max_bytes },
     queue_at_shutdown: atShutdown.size,
     shutdown_ms: shutdownMs,
@@ -202,7 +231,9 @@ async function main(): Promise<void> {
   console.log(JSON.stringify(summary, null, 2));
   const d = health.dropped;
   console.log('');
-  console.log('| run | requests (req/s) | wrong answers | spans produced | sent | dropped: queue_full / max_bytes / retry_exhausted / shutdown | peak entries (max) | peak bytes (max) | heap after GC, first → last up phase | shutdown (queued then) |');
+  console.log(
+    '| run | requests (req/s) | wrong answers | spans produced | sent | dropped: queue_full / max_bytes / retry_exhausted / shutdown | peak entries (max) | peak bytes (max) | heap after GC, first → last up phase | shutdown (queued then) |',
+  );
   console.log('|---|---|---|---|---|---|---|---|---|---|');
   const h0 = heap[0];
   const h1 = heap[heap.length - 1];

@@ -52,8 +52,15 @@ function run<T>(property: string, arb: fc.Arbitrary<T>, check: (v: T) => void, c
 function main(): void {
   const rows: Row[] = [];
   const fifth = Math.max(1, Math.floor(CASES / 5));
-  run('engine: extract every format, inject every format', engineCaseArgs, ([h, s, span]) => engineCase(h, s, span), CASES, rows);
-  for (const format of EXTRACT_FORMATS) run(`${format} extractor directly`, directHeaders(format), (h) => directCase(format, h), fifth, rows);
+  run(
+    'engine: extract every format, inject every format',
+    engineCaseArgs,
+    ([h, s, span]) => engineCase(h, s, span),
+    CASES,
+    rows,
+  );
+  for (const format of EXTRACT_FORMATS)
+    run(`${format} extractor directly`, directHeaders(format), (h) => directCase(format, h), fifth, rows);
   run("tags parser = Kong's pattern", fc.string({ unit: tagsUnit, maxLength: 24 }), tagsOracleCase, fifth, rows);
   run('tags parser, long and hostile values', tagsLongArb, tagsShapeCase, fifth, rows);
 
@@ -78,14 +85,22 @@ function main(): void {
     seconds: Number(seconds.toFixed(1)),
     casesPerSecond: Math.round(total / seconds),
     slowest1MiB: worst.map((w) => ({ target: w.target, shape: w.shape, ms: w.ms.map((m) => Number(m.toFixed(3))) })),
-    worstRatio256to1024: worstRatio === undefined ? null : { target: worstRatio.target, shape: worstRatio.shape, ratio: Number((worstRatio.ms[2] / worstRatio.ms[1]).toFixed(2)) },
+    worstRatio256to1024:
+      worstRatio === undefined
+        ? null
+        : {
+            target: worstRatio.target,
+            shape: worstRatio.shape,
+            ratio: Number((worstRatio.ms[2] / worstRatio.ms[1]).toFixed(2)),
+          },
     linear,
   };
   process.stdout.write(JSON.stringify(figures, null, 2) + '\n\n');
   process.stdout.write('| property | cases | s |\n|---|---:|---:|\n');
   for (const r of rows) process.stdout.write(`| ${r.property} | ${r.cases} | ${r.seconds.toFixed(1)} |\n`);
   process.stdout.write('\n| slowest at 1 MiB | 64 KiB ms | 256 KiB ms | 1 MiB ms |\n|---|---:|---:|---:|\n');
-  for (const w of worst) process.stdout.write(`| ${w.target} (${w.shape}) | ${w.ms.map((m) => m.toFixed(3)).join(' | ')} |\n`);
+  for (const w of worst)
+    process.stdout.write(`| ${w.target} (${w.shape}) | ${w.ms.map((m) => m.toFixed(3)).join(' | ')} |\n`);
   if (!linear) {
     process.stderr.write('FAIL: some input took more than 8× the time for 4× the size\n');
     process.exit(1);

@@ -27,7 +27,15 @@ import { parseArgs } from 'node:util';
 import { validateConfig } from '../../src/config';
 import { createZipkinReporter, type KongQueueSpanProcessor } from '../../src/export';
 import type { ProviderMode } from '../reliability/traffic-harness';
-import { captureDiag, countingLogger, hpmGateway, PLUGIN_ID, referenceGateway, tracedPlugin, watchEscapes } from '../reliability/traffic-harness';
+import {
+  captureDiag,
+  countingLogger,
+  hpmGateway,
+  PLUGIN_ID,
+  referenceGateway,
+  tracedPlugin,
+  watchEscapes,
+} from '../reliability/traffic-harness';
 import {
   activeResources,
   exposeGc,
@@ -61,7 +69,9 @@ const maxGrowth = Number(values['max-growth']) * 1024 * 1024;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function noConnections(server: { getConnections(cb: (err: Error | null, n: number) => void): void }): Promise<void> {
+async function noConnections(server: {
+  getConnections(cb: (err: Error | null, n: number) => void): void;
+}): Promise<void> {
   const deadline = Date.now() + 5000;
   for (;;) {
     const n = await new Promise<number>((r) => server.getConnections((_e, c) => r(c)));
@@ -114,10 +124,15 @@ async function main(): Promise<number> {
     reporter = createZipkinReporter(config, { pluginId: PLUGIN_ID, logger: logs });
   }
   const { plugin, ledger } = tracedPlugin(LOAD_CONFIG, mode, logs, false, reporter === undefined ? [] : [reporter]);
-  const gw = kind === 'hpm' ? await hpmGateway(plugin, upstream.port) : await referenceGateway(plugin, logs, { targets: [`127.0.0.1:${upstream.port}`] });
+  const gw =
+    kind === 'hpm'
+      ? await hpmGateway(plugin, upstream.port)
+      : await referenceGateway(plugin, logs, { targets: [`127.0.0.1:${upstream.port}`] });
   const sampler = new TraceSampler(gw.server, plugin, 1000);
   const rng = seededRng(Number(values.seed));
-  console.log(`soak: ${kind} gateway (${mode} provider), ${requests} requests, ${concurrency} connections, sample every ${every}`);
+  console.log(
+    `soak: ${kind} gateway (${mode} provider), ${requests} requests, ${concurrency} connections, sample every ${every}`,
+  );
 
   const samples: { n: number; heap: number }[] = [];
   let firstResources = '';
@@ -149,7 +164,10 @@ async function main(): Promise<number> {
     samples.push({ n: done, heap });
     const rss = process.memoryUsage().rss;
     const h = reporter?.health();
-    const queue = h === undefined ? '' : `  queue ${h.size.entries} queued, ${h.sent} sent, ${Object.values(h.dropped).reduce((a, b) => a + b, 0)} dropped`;
+    const queue =
+      h === undefined
+        ? ''
+        : `  queue ${h.size.entries} queued, ${h.sent} sent, ${Object.values(h.dropped).reduce((a, b) => a + b, 0)} dropped`;
     console.log(
       `${String(done).padStart(8)} req  heap ${mib(heap)} MiB  rss ${mib(rss)} MiB  handles ${resources}  ` +
         `spans ${ledger.started}/${ledger.ended} open ${ledger.open.size}  warnings ${logs.total('warn')}  ` +
@@ -164,8 +182,11 @@ async function main(): Promise<number> {
     await plugin.shutdown();
     const h = reporter.health();
     const dropped = Object.values(h.dropped).reduce((a, b) => a + b, 0);
-    delivered = h.queued === ledger.ended && h.sent === ledger.ended && dropped === 0 && collector.spans() === ledger.ended;
-    console.log(`collector: ${ledger.ended} spans ended, ${h.queued} queued, ${h.sent} sent in ${h.batches} batches, ${dropped} dropped, ${collector.spans()} received`);
+    delivered =
+      h.queued === ledger.ended && h.sent === ledger.ended && dropped === 0 && collector.spans() === ledger.ended;
+    console.log(
+      `collector: ${ledger.ended} spans ended, ${h.queued} queued, ${h.sent} sent in ${h.batches} batches, ${dropped} dropped, ${collector.spans()} received`,
+    );
     await collector.close();
   }
   escapes.stop();
@@ -179,7 +200,10 @@ async function main(): Promise<number> {
   const ys = samples.map((s) => s.heap);
   const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
   const my = ys.reduce((a, b) => a + b, 0) / ys.length;
-  const slope = xs.length < 2 ? 0 : xs.reduce((a, x, i) => a + (x - mx) * (ys[i] - my), 0) / xs.reduce((a, x) => a + (x - mx) ** 2, 0);
+  const slope =
+    xs.length < 2
+      ? 0
+      : xs.reduce((a, x, i) => a + (x - mx) * (ys[i] - my), 0) / xs.reduce((a, x) => a + (x - mx) ** 2, 0);
   const maxHeap = Math.max(...ys);
   console.log(
     `summary: heap ${mib(first.heap)} MiB after ${first.n} → ${mib(last.heap)} MiB after ${last.n} (growth ${mib(growth)} MiB, ` +

@@ -4,7 +4,14 @@
  * normalisation (what happens to an extracted context next, §4.2 step 3).
  */
 import type { Logger } from '../../src/logger';
-import type { FormatExtractor, FormatInjector, HeaderWriter, InjectContext, RequestHeaders, TraceContext } from '../../src/propagation/context';
+import type {
+  FormatExtractor,
+  FormatInjector,
+  HeaderWriter,
+  InjectContext,
+  RequestHeaders,
+  TraceContext,
+} from '../../src/propagation/context';
 
 export { normalise } from '../../src/propagation/engine';
 
@@ -21,13 +28,19 @@ export function lineLogger(): { log: Logger; lines: string[] } {
 }
 
 /** Extract with `extractor`; the context and every log line. */
-export function extractLines(extractor: FormatExtractor, headers: RequestHeaders): { ctx: TraceContext | undefined; lines: string[] } {
+export function extractLines(
+  extractor: FormatExtractor,
+  headers: RequestHeaders,
+): { ctx: TraceContext | undefined; lines: string[] } {
   const { log, lines } = lineLogger();
   return { ctx: extractor.extract(headers, log), lines };
 }
 
 /** Extract with `extractor`, asserting it logs nothing but warnings; the context and the warnings. */
-export function extractWarnings(extractor: FormatExtractor, headers: RequestHeaders): { ctx: TraceContext | undefined; warnings: string[] } {
+export function extractWarnings(
+  extractor: FormatExtractor,
+  headers: RequestHeaders,
+): { ctx: TraceContext | undefined; warnings: string[] } {
   const { ctx, lines } = extractLines(extractor, headers);
   expect(lines.filter((l) => !l.startsWith('warn '))).toEqual([]);
   return { ctx, warnings: lines.map((l) => l.slice(5)) };
@@ -51,7 +64,11 @@ export class RecordingWriter implements HeaderWriter {
 }
 
 /** Inject with `injector`; the headers written (over `initial`) and the log trace id. */
-export function injectWith(injector: FormatInjector, ctx: InjectContext, initial?: Record<string, string>): { headers: Record<string, string>; logId: string } {
+export function injectWith(
+  injector: FormatInjector,
+  ctx: InjectContext,
+  initial?: Record<string, string>,
+): { headers: Record<string, string>; logId: string } {
   const w = new RecordingWriter(initial);
   const logId = injector.inject(ctx, w);
   return { headers: w.toObject(), logId };

@@ -122,7 +122,10 @@ function expectSameSpan(got: ReadableSpan, want: ReadableSpan, sameSpanId: boole
   const gotCtx = got.spanContext();
   const wantCtx = want.spanContext();
   expect(Object.keys(gotCtx)).toEqual(Object.keys(wantCtx));
-  expect({ ...gotCtx, spanId: sameSpanId ? gotCtx.spanId : 'x' }).toEqual({ ...wantCtx, spanId: sameSpanId ? wantCtx.spanId : 'x' });
+  expect({ ...gotCtx, spanId: sameSpanId ? gotCtx.spanId : 'x' }).toEqual({
+    ...wantCtx,
+    spanId: sameSpanId ? wantCtx.spanId : 'x',
+  });
   if (want.parentSpanContext === undefined) expect(got.parentSpanContext).toBeUndefined();
   else {
     expect(Object.keys(got.parentSpanContext as object)).toEqual(Object.keys(want.parentSpanContext));
@@ -202,7 +205,11 @@ describe('spans delivered directly have the SDK span shape', () => {
   });
 
   test('root span, 8-byte trace ids, tags flavor, no tries', () => {
-    const { got, want, watching } = finishBoth({ sample_ratio: 1, traceid_byte_count: 8, phase_duration_flavor: 'tags' }, {}, 0);
+    const { got, want, watching } = finishBoth(
+      { sample_ratio: 1, traceid_byte_count: 8, phase_duration_flavor: 'tags' },
+      {},
+      0,
+    );
     expect(watching.started).toBe(2);
     expect(got.length).toBe(2);
     got.forEach((s, i) => expectSameSpan(s, want[i], true));
@@ -250,7 +257,10 @@ describe('which processors get spans built finished', () => {
   async function exported(make: (exporter: InMemorySpanExporter) => KongQueueSpanProcessor) {
     const exporter = new InMemorySpanExporter();
     const processor = make(exporter);
-    const plugin = createZipkinPlugin({ sample_ratio: 1 }, { logger: silent, nodeId: 'node-1', spanProcessors: [processor] });
+    const plugin = createZipkinPlugin(
+      { sample_ratio: 1 },
+      { logger: silent, nodeId: 'node-1', spanProcessors: [processor] },
+    );
     plugin.runtime.spans.finish(fixedTrace(plugin, {}, 1), T0 + 7_000);
     await processor.forceFlush();
     // Read before shutdown: the in-memory exporter forgets its spans when it shuts down.

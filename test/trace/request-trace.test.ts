@@ -79,7 +79,9 @@ describe('RequestTrace phase fallbacks (§2.6)', () => {
 
   test('jaeger parent `0` is no OTel parent: the shared request span becomes a root of the incoming trace', () => {
     const { plugin, exporter } = testPlugin({ sample_ratio: 0 });
-    const t = plugin.startHttp(fakeRequest({ 'uber-trace-id': '463ac35c9f6413ad48485a3953bb6124:a2fb4a1d1a96d312:0:01' }));
+    const t = plugin.startHttp(
+      fakeRequest({ 'uber-trace-id': '463ac35c9f6413ad48485a3953bb6124:a2fb4a1d1a96d312:0:01' }),
+    );
     t.log(200);
     const { request, proxy } = kongSpans(exporter.getFinishedSpans());
     expect(request.spanContext().traceId).toBe('463ac35c9f6413ad48485a3953bb6124');
@@ -105,7 +107,10 @@ describe('RequestTrace phase fallbacks (§2.6)', () => {
   });
 
   test('access writes into a ClientRequest-like target and replaces any spelling in a plain object', () => {
-    const { plugin } = testPlugin({ sample_ratio: 0, propagation: { extract: [], inject: ['w3c'], default_format: 'w3c' } });
+    const { plugin } = testPlugin({
+      sample_ratio: 0,
+      propagation: { extract: [], inject: ['w3c'], default_format: 'w3c' },
+    });
     const set: [string, string][] = [];
     const t1 = plugin.startHttp(fakeRequest());
     t1.access(null, { setHeader: (n: string, v: string) => set.push([n, v]), removeHeader: () => undefined });
@@ -131,11 +136,41 @@ describe('RequestTrace phase fallbacks (§2.6)', () => {
     t.log(200);
     const { proxy, balancers } = kongSpans(exporter.getFinishedSpans());
     expect(balancers.map((b) => tags(b))).toEqual([
-      { 'kong.balancer.try': '1', error: 'true', 'kong.balancer.state': 'failed', 'kong.service': 's1', 'kong.service_name': 'svc', 'peer.service': 'svc', 'network.peer.address': '10.1.0.1', 'network.peer.port': '8080' },
-      { 'kong.balancer.try': '2', error: 'true', 'kong.balancer.state': 'next', 'http.status_code': '503', 'kong.service': 's1', 'kong.service_name': 'svc', 'peer.service': 'svc', 'network.peer.address': '10.1.0.2', 'network.peer.port': '8080' },
-      { 'kong.balancer.try': '3', 'kong.service': 's1', 'kong.service_name': 'svc', 'peer.service': 'svc', 'network.peer.address': '10.1.0.3', 'network.peer.port': '9090' },
+      {
+        'kong.balancer.try': '1',
+        error: 'true',
+        'kong.balancer.state': 'failed',
+        'kong.service': 's1',
+        'kong.service_name': 'svc',
+        'peer.service': 'svc',
+        'network.peer.address': '10.1.0.1',
+        'network.peer.port': '8080',
+      },
+      {
+        'kong.balancer.try': '2',
+        error: 'true',
+        'kong.balancer.state': 'next',
+        'http.status_code': '503',
+        'kong.service': 's1',
+        'kong.service_name': 'svc',
+        'peer.service': 'svc',
+        'network.peer.address': '10.1.0.2',
+        'network.peer.port': '8080',
+      },
+      {
+        'kong.balancer.try': '3',
+        'kong.service': 's1',
+        'kong.service_name': 'svc',
+        'peer.service': 'svc',
+        'network.peer.address': '10.1.0.3',
+        'network.peer.port': '9090',
+      },
     ]);
-    expect(tags(proxy)).toMatchObject({ 'peer.hostname': 'c.internal', 'network.peer.address': '10.1.0.3', 'network.peer.port': '9090' });
+    expect(tags(proxy)).toMatchObject({
+      'peer.hostname': 'c.internal',
+      'network.peer.address': '10.1.0.3',
+      'network.peer.port': '9090',
+    });
   });
 
   test('a try that never connected ends at log time', () => {
@@ -159,7 +194,13 @@ describe('RequestTrace phase fallbacks (§2.6)', () => {
     const spans = exporter.getFinishedSpans();
     expect(spans.map((s) => s.name)).toEqual(['stream (balancer try 1)', 'stream (proxy)', 'stream']);
     const { request, proxy } = kongSpans(spans);
-    expect(tags(request)).toEqual({ lc: 'kong', env: 'prod', 'kong.node.id': NODE_ID, 'network.peer.address': '10.0.0.9', 'network.peer.port': '4000' });
+    expect(tags(request)).toEqual({
+      lc: 'kong',
+      env: 'prod',
+      'kong.node.id': NODE_ID,
+      'network.peer.address': '10.0.0.9',
+      'network.peer.port': '4000',
+    });
     expect(request.events).toEqual([]);
     expect(eventNames(proxy)).toEqual(['kps', 'kpf']);
     const a = annotations(proxy);

@@ -1,5 +1,10 @@
 import { defaultTextMapGetter, ROOT_CONTEXT, SpanKind, trace, TraceFlags } from '@opentelemetry/api';
-import { BasicTracerProvider, InMemorySpanExporter, SamplingDecision, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SamplingDecision,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { silentLogger } from '../../src/logger';
 import { createPropagator } from '../../src/propagation/otel-propagator';
 import { KongSampler, withSamplingDecision } from '../../src/trace/sampler';
@@ -44,21 +49,35 @@ describe('KongSampler (§3)', () => {
 
   test('a decision put in the context wins over everything', () => {
     const parent = trace.setSpanContext(ROOT_CONTEXT, { traceId: TRACE, spanId: SPAN, traceFlags: TraceFlags.NONE });
-    expect(decide(new KongSampler(0), withSamplingDecision(ROOT_CONTEXT, true))).toBe(SamplingDecision.RECORD_AND_SAMPLED);
+    expect(decide(new KongSampler(0), withSamplingDecision(ROOT_CONTEXT, true))).toBe(
+      SamplingDecision.RECORD_AND_SAMPLED,
+    );
     expect(decide(new KongSampler(1), withSamplingDecision(ROOT_CONTEXT, false))).toBe(SamplingDecision.NOT_RECORD);
     expect(decide(new KongSampler(0), withSamplingDecision(parent, true))).toBe(SamplingDecision.RECORD_AND_SAMPLED);
   });
 
   test('children follow a local parent', () => {
-    const sampledParent = trace.setSpanContext(ROOT_CONTEXT, { traceId: TRACE, spanId: SPAN, traceFlags: TraceFlags.SAMPLED });
-    const unsampledParent = trace.setSpanContext(ROOT_CONTEXT, { traceId: TRACE, spanId: SPAN, traceFlags: TraceFlags.NONE });
+    const sampledParent = trace.setSpanContext(ROOT_CONTEXT, {
+      traceId: TRACE,
+      spanId: SPAN,
+      traceFlags: TraceFlags.SAMPLED,
+    });
+    const unsampledParent = trace.setSpanContext(ROOT_CONTEXT, {
+      traceId: TRACE,
+      spanId: SPAN,
+      traceFlags: TraceFlags.NONE,
+    });
     expect(decide(new KongSampler(0), sampledParent)).toBe(SamplingDecision.RECORD_AND_SAMPLED);
     expect(decide(new KongSampler(1), unsampledParent)).toBe(SamplingDecision.NOT_RECORD);
   });
 
   test('an incoming decision wins, regardless of the ratio', () => {
-    expect(decide(new KongSampler(0), extracted({ traceparent: `00-${TRACE}-${SPAN}-01` }))).toBe(SamplingDecision.RECORD_AND_SAMPLED);
-    expect(decide(new KongSampler(1), extracted({ traceparent: `00-${TRACE}-${SPAN}-00` }))).toBe(SamplingDecision.NOT_RECORD);
+    expect(decide(new KongSampler(0), extracted({ traceparent: `00-${TRACE}-${SPAN}-01` }))).toBe(
+      SamplingDecision.RECORD_AND_SAMPLED,
+    );
+    expect(decide(new KongSampler(1), extracted({ traceparent: `00-${TRACE}-${SPAN}-00` }))).toBe(
+      SamplingDecision.NOT_RECORD,
+    );
     expect(decide(new KongSampler(0), extracted({ 'x-b3-sampled': '1' }))).toBe(SamplingDecision.RECORD_AND_SAMPLED);
     expect(decide(new KongSampler(1), extracted({ b3: '0' }))).toBe(SamplingDecision.NOT_RECORD);
   });
@@ -70,14 +89,18 @@ describe('KongSampler (§3)', () => {
   });
 
   test("another propagator's remote parent: its sampled flag", () => {
-    const remote = (flags: TraceFlags) => trace.setSpanContext(ROOT_CONTEXT, { traceId: TRACE, spanId: SPAN, traceFlags: flags, isRemote: true });
+    const remote = (flags: TraceFlags) =>
+      trace.setSpanContext(ROOT_CONTEXT, { traceId: TRACE, spanId: SPAN, traceFlags: flags, isRemote: true });
     expect(decide(new KongSampler(0), remote(TraceFlags.SAMPLED))).toBe(SamplingDecision.RECORD_AND_SAMPLED);
     expect(decide(new KongSampler(1), remote(TraceFlags.NONE))).toBe(SamplingDecision.NOT_RECORD);
   });
 
   test('works as a provider sampler', () => {
     const exporter = new InMemorySpanExporter();
-    const provider = new BasicTracerProvider({ sampler: new KongSampler(0), spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const provider = new BasicTracerProvider({
+      sampler: new KongSampler(0),
+      spanProcessors: [new SimpleSpanProcessor(exporter)],
+    });
     const tracer = provider.getTracer('t');
     tracer.startSpan('dropped').end();
     const kept = tracer.startSpan('kept', {}, withSamplingDecision(ROOT_CONTEXT, true));

@@ -37,7 +37,10 @@ describe('tags_header parsing (§2.9)', () => {
   });
 
   test('a repeated header is parsed value by value', () => {
-    expect(parse(['foo=bar;baz=qux', 'quux=quuz'])).toEqual({ tags: { foo: 'bar', baz: 'qux', quux: 'quuz' }, warning: undefined });
+    expect(parse(['foo=bar;baz=qux', 'quux=quuz'])).toEqual({
+      tags: { foo: 'bar', baz: 'qux', quux: 'quuz' },
+      warning: undefined,
+    });
   });
 
   test('later keys overwrite earlier ones, across values too', () => {
