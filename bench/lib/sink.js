@@ -31,6 +31,16 @@ let spans = 0,
   badPosts = 0;
 let byKind = {};
 
+/** 202, after the configured delay. */
+function accept(res) {
+  const reply = () => {
+    res.writeHead(202, { 'content-length': 0 });
+    res.end();
+  };
+  if (delayMs > 0) setTimeout(reply, delayMs);
+  else reply();
+}
+
 const server = http.createServer((req, res) => {
   if (req.method === 'POST' && req.url.startsWith('/api/v2/spans')) {
     const chunks = [];
@@ -43,15 +53,7 @@ const server = http.createServer((req, res) => {
         if (SCAN) {
           if (buf[0] !== 0x5b) throw new Error('not an array');
           spans += scanCount(buf);
-          if (delayMs > 0)
-            setTimeout(() => {
-              res.writeHead(202, { 'content-length': 0 });
-              res.end();
-            }, delayMs);
-          else {
-            res.writeHead(202, { 'content-length': 0 });
-            res.end();
-          }
+          accept(res);
           return;
         }
         const arr = JSON.parse(buf.toString('utf8'));
@@ -61,15 +63,7 @@ const server = http.createServer((req, res) => {
           const k = arr[i].kind || 'NONE';
           byKind[k] = (byKind[k] || 0) + 1;
         }
-        if (delayMs > 0)
-          setTimeout(() => {
-            res.writeHead(202, { 'content-length': 0 });
-            res.end();
-          }, delayMs);
-        else {
-          res.writeHead(202, { 'content-length': 0 });
-          res.end();
-        }
+        accept(res);
       } catch {
         badPosts++;
         res.writeHead(400, { 'content-length': 0 });
