@@ -50,35 +50,35 @@ export interface KongQueueOptions<T> {
 /** Entries lost, by reason. */
 export interface QueueDropCounts {
   /** Oldest entries dropped because `max_entries` was reached. */
-  queue_full: number;
+  readonly queue_full: number;
   /** Oldest entries dropped to make room under `max_bytes`. */
-  max_bytes: number;
+  readonly max_bytes: number;
   /** Entries rejected because they alone exceed `max_bytes`. */
-  too_large: number;
+  readonly too_large: number;
   /** Entries of batches given up after `max_retry_time`. */
-  retry_exhausted: number;
+  readonly retry_exhausted: number;
   /**
    * Entries offered after `shutdown()`, and entries still queued or being retried when the
    * shutdown deadline passed.
    */
-  shutdown: number;
+  readonly shutdown: number;
 }
 
 /** A snapshot of the queue's counters (totals since creation, except `size` and `inFlight`). */
 export interface QueueHealth {
   /** Entries accepted by `enqueue`. */
-  queued: number;
+  readonly queued: number;
   /** Entries delivered successfully. */
-  sent: number;
-  dropped: QueueDropCounts;
+  readonly sent: number;
+  readonly dropped: QueueDropCounts;
   /** Handler calls that were retries of a failed batch. */
-  retried: number;
+  readonly retried: number;
   /** Batches handed to the handler (each counted once, whatever its retries or outcome). */
-  batches: number;
+  readonly batches: number;
   /** Entries waiting (not yet taken into a batch) and their total encoded bytes. */
-  size: { entries: number; bytes: number };
+  readonly size: { readonly entries: number; readonly bytes: number };
   /** Entries in the batch (or, for `concurrency_limit: -1`, the deliveries) being sent now. */
-  inFlight: number;
+  readonly inFlight: number;
 }
 
 interface FlushWaiter {
@@ -135,7 +135,7 @@ export class KongQueue<T> {
     retried: 0,
     batches: 0,
     inFlight: 0,
-    dropped: { queue_full: 0, max_bytes: 0, too_large: 0, retry_exhausted: 0, shutdown: 0 } as QueueDropCounts,
+    dropped: { queue_full: 0, max_bytes: 0, too_large: 0, retry_exhausted: 0, shutdown: 0 } satisfies QueueDropCounts,
   };
 
   constructor(options: KongQueueOptions<T>) {
