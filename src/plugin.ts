@@ -39,6 +39,7 @@ import { BasicTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trac
 import { deprecationWarnings, effectivePropagation, validateConfig } from './config';
 import type { ZipkinConfig, ZipkinConfigInput } from './config/types';
 import { createZipkinReporter, type KongQueueSpanProcessor, type QueueHealth, type ZipkinEncoding } from './export';
+import { bounded } from './export/bounded';
 import { type Logger, stderrLogger } from './logger';
 import { PropagationEngine, type LogTraceIds } from './propagation/engine';
 import { nowMicros } from './trace/clock';
@@ -70,9 +71,40 @@ export interface ZipkinPluginOptions {
   logger?: Logger;
   /** `kong.node.id` (default: a random UUID, one per process). */
   nodeId?: string;
+  /**
+   * Beyond Kong: at most this many ms for `shutdown()` and `forceFlush()` (the default
+   * reporter's drain included; a pending POST is abandoned at the deadline). Spans not
+   * delivered by then are counted as `shutdown` drops and logged. Default: no deadline of
+   * its own (the reporter's drain ends within `max_retry_time` plus one POST's timeouts).
+   */
+  shutdownTimeoutMillis?: number;
+}
+
+/** A provider's optional flush and shutdown (the API's `TracerProvider` has neither). */
+interface FlushableProvider {
+  forceFlush?: () => Promise<void>;
+  shutdown?: () => Promise<void>;
+}
+
+/**
+ * The provider that really holds the processors: `trace.getTracerProvider()` returns a
+ * `ProxyTracerProvider` (what NodeSDK users have), whose delegate is the registered SDK
+ * provider, or the no-op provider before one is registered.
+ */
+export function delegateOf(provider: TracerProvider): TracerProvider {
+  let current = provider;
+  for (let i = 0; i < 4; i++) {
+    const next = (current as { getDelegate?: () => TracerProvider }).getDelegate?.();
+    if (next === undefined || next === current) break;
+    current = next;
+  }
+  return current;
 }
 
 let processNodeId: string | undefined;
+
+/** The default reporter ends its drain at the deadline itself; this only catches other processors. */
+const SHUTDOWN_WARNING_SLACK_MS = 50;
 
 const TRACE = Symbol('gateway-zipkin request trace');
 
@@ -105,6 +137,8 @@ export class ZipkinPlugin {
   readonly reporter: KongQueueSpanProcessor | undefined;
   /** @internal shared by this plugin's request traces */
   readonly runtime: TraceRuntime;
+  private readonly shutdownTimeout: number | undefined;
+  private warnedUnflushable = false;
 
   constructor(config: ZipkinConfigInput, options: ZipkinPluginOptions = {}) {
     const validated = validateConfig(config);
@@ -117,6 +151,15 @@ export class ZipkinPlugin {
 
     let spans: SpanBuilder;
     this.reporter = undefined;
+    this.shutdownTimeout = options.shutdownTimeoutMillis;
+    const elsewhere =
+      options.tracerProvider !== undefined ? 'tracerProvider' : options.spanProcessors ? 'spanProcessors' : null;
+    if (elsewhere !== null && (config.http_endpoint != null || config.queue != null)) {
+      logger.warn(
+        `http_endpoint and queue are not used with options.${elsewhere}: Kong's spans go to ` +
+          `that provider's span processors (add createZipkinReporter(config, { pluginId }) to them to report to http_endpoint)`,
+      );
+    }
     if (options.tracerProvider !== undefined) {
       this.tracerProvider = options.tracerProvider;
       this.ownsProvider = false;
@@ -130,6 +173,7 @@ export class ZipkinPlugin {
           logger,
           encoding: options.encoding,
           gzip: options.gzip,
+          shutdownTimeoutMillis: options.shutdownTimeoutMillis,
         });
       }
       const resource = resourceFromAttributes({ 'service.name': validated.local_service_name });
@@ -209,16 +253,37 @@ export class ZipkinPlugin {
     return this.reporter?.health();
   }
 
-  /** Export what the provider's processors hold. */
+  /**
+   * Export what the provider's processors hold (through a `ProxyTracerProvider` to its
+   * delegate); a provider that cannot flush is said in a warning, once.
+   */
   async forceFlush(): Promise<void> {
-    const provider = this.tracerProvider as Partial<BasicTracerProvider>;
-    if (typeof provider.forceFlush === 'function') await provider.forceFlush();
+    const provider = delegateOf(this.tracerProvider) as FlushableProvider;
+    if (typeof provider.forceFlush !== 'function') {
+      if (!this.warnedUnflushable) {
+        this.warnedUnflushable = true;
+        this.logger.warn(
+          'the tracer provider has no forceFlush (is the OpenTelemetry SDK started?): spans it holds are not flushed',
+        );
+      }
+      return;
+    }
+    await this.withinDeadline(provider.forceFlush(), 'flush');
   }
 
   /** Shut the plugin's own provider down (flushing it); a reused provider is only flushed. */
   async shutdown(): Promise<void> {
     if (!this.ownsProvider) return this.forceFlush();
-    await (this.tracerProvider as BasicTracerProvider).shutdown();
+    await this.withinDeadline((this.tracerProvider as BasicTracerProvider).shutdown(), 'shutdown');
+  }
+
+  /** `work`, or a warning when `shutdownTimeoutMillis` passes first. */
+  private withinDeadline(work: Promise<void>, what: string): Promise<void> {
+    const ms = this.shutdownTimeout;
+    if (ms === undefined) return work;
+    return bounded(work, ms + SHUTDOWN_WARNING_SLACK_MS, () =>
+      this.logger.warn(`tracer provider ${what} did not complete within ${ms} ms: spans it still holds may be lost`),
+    );
   }
 }
 

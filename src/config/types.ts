@@ -87,11 +87,12 @@ export type ZipkinConfigInput = {
   [K in keyof Omit<ZipkinConfig, 'queue' | 'propagation'>]?: ZipkinConfig[K] | null;
 } & {
   queue?: { [K in keyof QueueConfig]?: QueueConfig[K] | null } | null;
+  /** Kong requires `default_format` in a given record; only a missing record gets the default. */
   propagation?: {
     extract?: ExtractFormat[] | null;
     inject?: InjectEntry[] | null;
     clear?: string[] | null;
-    default_format?: InjectFormat | null;
+    default_format: InjectFormat;
   } | null;
 };
 

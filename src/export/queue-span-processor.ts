@@ -17,6 +17,7 @@ import type { QueueConfig } from '../config/types';
 import { stderrLogger, type Logger } from '../logger';
 import { isPreEncodingSpanExporter, type PreEncodingSpanExporter } from './encoded-exporter';
 import { markInertOnStart } from '../trace/inert-on-start';
+import { bounded } from './bounded';
 import { KongQueue, type QueueHandler, type QueueHealth } from './queue';
 
 export interface KongQueueSpanProcessorOptions {
@@ -39,6 +40,12 @@ export interface KongQueueSpanProcessorOptions {
    * Default 30000 (OTel's `exportTimeoutMillis`); 0 = no bound.
    */
   exportTimeoutMillis?: number;
+  /**
+   * ms `shutdown()` may take in all: the queue's drain (a pending export included) and the
+   * exporter's own shutdown. Spans not delivered by then are counted as `shutdown` drops
+   * and logged. Default: no deadline beyond `max_retry_time` plus `exportTimeoutMillis`.
+   */
+  shutdownTimeoutMillis?: number;
 }
 
 /** OTel's BatchSpanProcessor default for `exportTimeoutMillis`. */
@@ -91,28 +98,6 @@ function exportVia(exporter: SpanExporter, batch: ReadableSpan[]): Promise<void>
   });
 }
 
-/** `work`, or a resolution after `ms` (logged) if it has not settled by then; 0 = no bound. */
-function bounded(work: Promise<void> | undefined, ms: number, onTimeout: () => void): Promise<void> {
-  if (work === undefined) return Promise.resolve();
-  if (ms === 0) return work;
-  return new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      onTimeout();
-      resolve();
-    }, ms);
-    work.then(
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
-  });
-}
-
 export class KongQueueSpanProcessor implements SpanProcessor {
   private readonly exporter: SpanExporter;
   private readonly encoder: PreEncodingSpanExporter | null;
@@ -120,6 +105,7 @@ export class KongQueueSpanProcessor implements SpanProcessor {
   private readonly logger: Logger;
   private readonly estimateSize: (span: ReadableSpan) => number;
   private readonly exportTimeout: number;
+  private readonly shutdownTimeout: number | undefined;
   private shutdownPromise: Promise<void> | null = null;
 
   constructor(options: KongQueueSpanProcessorOptions) {
@@ -128,6 +114,8 @@ export class KongQueueSpanProcessor implements SpanProcessor {
     this.logger = options.logger ?? stderrLogger;
     this.estimateSize = options.estimateSize ?? estimateSpanSize;
     this.exportTimeout = Math.max(0, options.exportTimeoutMillis ?? DEFAULT_EXPORT_TIMEOUT_MS);
+    this.shutdownTimeout =
+      options.shutdownTimeoutMillis === undefined ? undefined : Math.max(0, options.shutdownTimeoutMillis);
     const encoder = this.encoder;
     const handler: QueueHandler<unknown> =
       encoder !== null
@@ -179,16 +167,19 @@ export class KongQueueSpanProcessor implements SpanProcessor {
 
   /**
    * Stops accepting spans, drains the queue as `forceFlush` does (until the queue's
-   * shutdown deadline), then shuts the exporter down (bounded by `exportTimeoutMillis`).
+   * shutdown deadline), then shuts the exporter down (bounded by `exportTimeoutMillis` and
+   * by what is left of `shutdownTimeoutMillis`).
    */
   shutdown(): Promise<void> {
-    this.shutdownPromise ??= this.queue
-      .shutdown()
-      .then(() =>
-        bounded(this.exporter.shutdown(), this.exportTimeout, () =>
-          this.logger.warn(`exporter shutdown did not complete within ${this.exportTimeout} ms`),
-        ),
+    const started = performance.now();
+    const total = this.shutdownTimeout;
+    this.shutdownPromise ??= this.queue.shutdown(total).then(() => {
+      const left = total === undefined ? Infinity : Math.max(1, total - (performance.now() - started));
+      const ms = Math.ceil(this.exportTimeout === 0 ? left : Math.min(this.exportTimeout, left));
+      return bounded(this.exporter.shutdown(), ms === Infinity ? 0 : ms, () =>
+        this.logger.warn(`exporter shutdown did not complete within ${ms} ms`),
       );
+    });
     return this.shutdownPromise;
   }
 }

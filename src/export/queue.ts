@@ -81,6 +81,13 @@ export interface QueueHealth {
   readonly inFlight: number;
 }
 
+/** A wait that ends at `until` (performance.now() ms) at the latest. */
+interface Sleeper {
+  timer: NodeJS.Timeout | undefined;
+  until: number;
+  wake: () => void;
+}
+
 interface FlushWaiter {
   /** Satisfied once every entry with a sequence number below this has settled. */
   target: number;
@@ -126,8 +133,9 @@ export class KongQueue<T> {
   /** Deliveries under `concurrency_limit: -1`, and their bytes. */
   private readonly unlimited = new Set<Promise<void>>();
   private unlimitedBytes = 0;
-  /** Retry waits in progress, so the shutdown deadline can cut them short. */
-  private readonly sleepers = new Set<{ timer: NodeJS.Timeout; until: number; wake: () => void }>();
+  /** Retry waits and handler calls in progress, so the shutdown deadline can cut them short. */
+  private readonly sleepers = new Set<Sleeper>();
+  private readonly calls = new Set<Sleeper>();
 
   private readonly counters = {
     queued: 0,
@@ -244,19 +252,23 @@ export class KongQueue<T> {
 
   /**
    * Refuses new entries, then drains as `flush` does; with a `handlerTimeout`, only until
-   * the shutdown deadline (see the module comment).
+   * the shutdown deadline (see the module comment). `timeoutMs` brings the deadline closer:
+   * the drain then ends within it, a handler call still pending at that moment included, and
+   * what was not delivered is counted as `shutdown` and logged.
    */
-  shutdown(): Promise<void> {
+  shutdown(timeoutMs?: number): Promise<void> {
     if (!this.closed) {
       this.closed = true;
       if (this.handlerTimeout > 0) {
         this.deadline = now() + Math.max(0, this.config.max_retry_time) * 1000 + this.handlerTimeout;
-        // A retry wait (up to max_retry_delay) must not outlast the deadline.
-        for (const sleeper of this.sleepers) {
-          if (sleeper.until > this.deadline) {
-            this.clearTimer(sleeper.timer);
-            sleeper.timer = this.timer(Math.max(0, this.deadline - now()), sleeper.wake);
-          }
+      }
+      if (timeoutMs !== undefined) this.deadline = Math.min(this.deadline, now() + Math.max(0, timeoutMs));
+      // Retry waits (up to max_retry_delay) and pending calls must not outlast the deadline.
+      for (const sleeper of [...this.sleepers, ...this.calls]) {
+        if (sleeper.until > this.deadline) {
+          this.clearTimer(sleeper.timer);
+          sleeper.until = this.deadline;
+          sleeper.timer = this.timer(Math.max(0, this.deadline - now()), sleeper.wake);
         }
       }
     }
@@ -385,31 +397,43 @@ export class KongQueue<T> {
     }
   }
 
-  /** The handler, bounded by `handlerTimeout`; a synchronous throw is a rejection. */
+  /**
+   * The handler, bounded by `handlerTimeout` and by the shutdown deadline (a call still
+   * pending then is a failure, its late outcome ignored); a synchronous throw is a rejection.
+   */
   private callHandler(batch: T[]): Promise<void> {
     const ms = this.handlerTimeout;
-    if (ms === 0) return this.handler(batch);
     return new Promise<void>((resolve, reject) => {
       let settled = false;
-      const timer = this.timer(ms, () => {
-        if (settled) return;
-        settled = true;
-        reject(new Error(`timed out after ${ms} ms`));
-      });
+      const start = now();
+      const call: Sleeper = {
+        until: Math.min(ms === 0 ? Infinity : start + ms, this.deadline),
+        timer: undefined,
+        wake: () => {
+          if (settled) return;
+          settled = true;
+          this.calls.delete(call);
+          const cut = call.until === this.deadline && (ms === 0 || this.deadline < start + ms);
+          reject(new Error(cut ? 'shutdown deadline reached' : `timed out after ${ms} ms`));
+        },
+      };
+      if (call.until !== Infinity) call.timer = this.timer(Math.max(0, call.until - now()), call.wake);
+      this.calls.add(call);
       const settle = (err: unknown, failed: boolean): void => {
         if (settled) return;
         settled = true;
-        this.clearTimer(timer);
+        this.calls.delete(call);
+        this.clearTimer(call.timer);
         if (failed) reject(err);
         else resolve();
       };
-      let call: Promise<void>;
+      let pending: Promise<void>;
       try {
-        call = this.handler(batch);
+        pending = this.handler(batch);
       } catch (err) {
-        call = Promise.reject(err);
+        pending = Promise.reject(err);
       }
-      call.then(
+      pending.then(
         () => settle(undefined, false),
         (err: unknown) => settle(err, true),
       );
@@ -509,7 +533,7 @@ export class KongQueue<T> {
         this.sleepers.delete(sleeper);
         resolve();
       };
-      const sleeper = { until, wake, timer: this.timer(Math.max(0, until - now()), wake) };
+      const sleeper: Sleeper = { until, wake, timer: this.timer(Math.max(0, until - now()), wake) };
       this.sleepers.add(sleeper);
     });
   }
@@ -528,7 +552,8 @@ export class KongQueue<T> {
     return timer;
   }
 
-  private clearTimer(timer: NodeJS.Timeout): void {
+  private clearTimer(timer: NodeJS.Timeout | undefined): void {
+    if (timer === undefined) return;
     clearTimeout(timer);
     this.timers.delete(timer);
   }

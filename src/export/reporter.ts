@@ -17,6 +17,8 @@ export interface ZipkinReporterOptions {
   encoding?: ZipkinEncoding;
   /** Beyond Kong: gzip request bodies (default false). */
   gzip?: boolean;
+  /** Beyond Kong: a deadline for `shutdown()`, ms (see `KongQueueSpanProcessorOptions`). */
+  shutdownTimeoutMillis?: number;
 }
 
 /**
@@ -54,5 +56,6 @@ export function createZipkinReporter(config: ZipkinConfig, options: ZipkinReport
     logTag: name,
     logger,
     exportTimeoutMillis,
+    shutdownTimeoutMillis: options.shutdownTimeoutMillis,
   });
 }

@@ -240,8 +240,7 @@ class CarrierWriter implements HeaderWriter {
  */
 export function createPropagator(input?: PropagationInput | null, options: PropagatorOptions = {}): KongPropagator {
   const config = validateConfig({ propagation: input ?? null });
-  const given = input ?? {};
-  const hasNew = given.extract != null || given.inject != null || given.clear != null;
+  const hasNew = input != null && (input.extract != null || input.inject != null || input.clear != null);
   const effective: EffectivePropagation = hasNew
     ? effectivePropagation(config)
     : {

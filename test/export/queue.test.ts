@@ -557,3 +557,31 @@ describe('timers and the process lifetime', () => {
     expect(delivered).toEqual([['a']]);
   });
 });
+
+describe('shutdown with a deadline of its own', () => {
+  beforeEach(() => jest.useRealTimers());
+
+  test('a pending handler call (no handlerTimeout, as Kong) is cut at the deadline; the rest is counted as lost', async () => {
+    const log = recordingLogger();
+    const never = deferred();
+    const h = controllableHandler(() => never.promise);
+    const q = makeQueue({ max_batch_size: 1 }, h.handler, log);
+    for (const e of ['a', 'b', 'c']) q.enqueue(e, 1);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(h.calls.map((c) => c.batch)).toEqual([['a']]);
+    const started = performance.now();
+    await q.shutdown(100);
+    const took = performance.now() - started;
+    expect(took).toBeGreaterThanOrEqual(95);
+    expect(took).toBeLessThan(1000);
+    expect(q.health()).toMatchObject({ queued: 3, sent: 0, inFlight: 0, dropped: { shutdown: 3 } });
+    expect(nonDebug(log)).toEqual([
+      `warn ${P}handler could not process entries: shutdown deadline reached`,
+      `error ${P}could not send entries before the shutdown deadline. 1 queue entries were lost`,
+      `error ${P}could not send entries before the shutdown deadline. 2 queue entries were lost`,
+    ]);
+    never.resolve(); // a late success is ignored
+    await new Promise((r) => setImmediate(r));
+    expect(q.health().sent).toBe(0);
+  });
+});
