@@ -22,7 +22,6 @@
  * balancer span carries no error tags, as in Kong for a failed final try.
  */
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
-import type { Plugin } from 'http-proxy-middleware';
 import type { ZipkinPlugin } from '../plugin';
 import type { RouteIdentity, UpstreamTarget } from '../trace/request-inputs';
 import { traceHttp } from './node-http';
@@ -30,10 +29,25 @@ import { failureStatus, targetFromUrl, trackUpstreamRequest } from './balancer-t
 import { reportTracingFailure } from '../logger';
 
 /**
+ * What http-proxy-middleware 3.x calls a plugin, structurally, so that the package needs no
+ * http-proxy-middleware installed: HPM passes its http-proxy server, whose `on` this uses.
+ */
+export type ProxyMiddlewarePlugin = (proxyServer: ProxyServerLike, options?: unknown) => void;
+
+/** The http-proxy server's event registration (listeners get http-proxy's event arguments). */
+export interface ProxyServerLike {
+  on(event: string, listener: ProxyListener): unknown;
+}
+
+// Checked bivariantly (method syntax), as EventEmitter listeners are, so that typed
+// listeners fit and HPM's request type is inferred as `unknown`, not narrowed.
+type ProxyListener = { listener(...args: unknown[]): void }['listener'];
+
+/**
  * The HPM plugin for `plugin`. `identity`, if given, is the route / service of every
  * request this proxy handles (it overrides what `zipkinRoute` set).
  */
-export function zipkinProxyPlugin(plugin: ZipkinPlugin, identity?: RouteIdentity | null): Plugin {
+export function zipkinProxyPlugin(plugin: ZipkinPlugin, identity?: RouteIdentity | null): ProxyMiddlewarePlugin {
   return function gatewayZipkin(proxyServer) {
     // http-proxy parses the target URL again for every request: remember the last one.
     let lastHref: string | undefined;

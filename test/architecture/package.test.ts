@@ -72,6 +72,20 @@ describe('the published package', () => {
     expect(outside).toEqual([]);
   });
 
+  it('depends only on what src/ loads: OTel core, resources, sdk-trace-base and yaml; the API as a peer', () => {
+    const manifest = JSON.parse(runInApp("console.log(JSON.stringify(require('gateway-zipkin/package.json')))")) as {
+      dependencies: Record<string, string>;
+      peerDependencies: Record<string, string>;
+    };
+    expect(manifest.dependencies).toEqual({
+      '@opentelemetry/core': '^2.12.1',
+      '@opentelemetry/resources': '^2.12.1',
+      '@opentelemetry/sdk-trace-base': '~2.12.1',
+      yaml: '^2.9.1',
+    });
+    expect(manifest.peerDependencies).toEqual({ '@opentelemetry/api': '>=1.9.0 <2' });
+  });
+
   it('exports exactly the public names', () => {
     expect(JSON.parse(runInApp("console.log(JSON.stringify(Object.keys(require('gateway-zipkin')).sort()))"))).toEqual(
       PUBLIC_VALUES,
@@ -93,7 +107,9 @@ describe('the published package', () => {
       consumer,
       [
         "import { createServer } from 'node:http';",
-        "import { createZipkinPlugin, traceHttp, validateConfig, type ZipkinConfig, type RequestTrace } from 'gateway-zipkin';",
+        "import express from 'express';",
+        "import { createProxyMiddleware } from 'http-proxy-middleware';",
+        "import { createPropagator, createZipkinPlugin, traceHttp, validateConfig, zipkinMiddleware, zipkinProxyPlugin, type ZipkinConfig, type RequestTrace } from 'gateway-zipkin';",
         "const config: ZipkinConfig = validateConfig({ sample_ratio: 1, http_endpoint: 'http://127.0.0.1:9411/api/v2/spans' });",
         'const plugin = createZipkinPlugin(config);',
         'createServer((req, res) => {',
@@ -107,6 +123,11 @@ describe('the published package', () => {
         "import { randomHex } from 'gateway-zipkin/dist/trace/ids';",
         'void randomHex;',
         'void plugin.shutdown();',
+        // The HPM plugin fits HPM's own types without the package depending on HPM.
+        "express().use('/api', zipkinMiddleware(plugin), createProxyMiddleware({ target: 'http://127.0.0.1:1', plugins: [zipkinProxyPlugin(plugin)] }));",
+        "createPropagator({ extract: ['w3c'], inject: ['w3c'], default_format: 'w3c' });",
+        '// @ts-expect-error Kong requires default_format in a given propagation record',
+        "createPropagator({ extract: ['w3c'], inject: ['w3c'] });",
         '',
       ].join('\n'),
     );
