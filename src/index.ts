@@ -49,7 +49,8 @@ export { KongSampler, withSamplingDecision } from './trace/sampler';
 // Integrations: Express, http-proxy-middleware, node:http, node:net.
 export { zipkinMiddleware, zipkinRoute, type ZipkinRouteOptions } from './integrations/express';
 export { zipkinProxyPlugin } from './integrations/http-proxy-middleware';
-export { traceHttp, traceServer } from './integrations/node-http';
+export { traceHttp, traceServer, type TraceServerOptions } from './integrations/node-http';
+export { ignoreGatewayRequests, type GatewayScope } from './integrations/gateway-scope';
 export { trackUpstreamRequest, trackUpstreamSocket } from './integrations/balancer-tries';
 export { traceConnection, proxyTcp, type TcpProxyOptions } from './integrations/node-net';
 

@@ -27,6 +27,7 @@ import type { RouteIdentity, UpstreamTarget } from '../trace/request-inputs';
 import { traceHttp } from './node-http';
 import { failureStatus, targetFromUrl, trackUpstreamRequest } from './balancer-tries';
 import { reportTracingFailure } from '../logger';
+import { restoreTraceHeaders } from './foreign-headers';
 
 /**
  * What http-proxy-middleware 3.x calls a plugin, structurally, so that the package needs no
@@ -71,7 +72,9 @@ export function zipkinProxyPlugin(plugin: ZipkinPlugin, identity?: RouteIdentity
     proxyServer.on('proxyReq', (proxyReq: ClientRequest, req: IncomingMessage) => {
       try {
         const trace = plugin.getTrace(req);
-        if (trace !== undefined) trackUpstreamRequest(trace, proxyReq);
+        if (trace === undefined) return;
+        trackUpstreamRequest(trace, proxyReq);
+        if (trace.accessed) restoreTraceHeaders(proxyReq, req.headers, plugin.logger);
       } catch (err) {
         logFailure(plugin, err);
       }

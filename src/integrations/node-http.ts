@@ -15,6 +15,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { ZipkinPlugin } from '../plugin';
 import type { RequestTrace } from '../trace/request-trace';
+import { type GatewayScope, scopeMatcher } from './gateway-scope';
 import { hookResponse } from './response-hooks';
 import { reportTracingFailure } from '../logger';
 
@@ -40,15 +41,24 @@ export function traceHttp(plugin: ZipkinPlugin, req: IncomingMessage, res: Serve
   return plugin.startHttp(req, existing.startUs);
 }
 
+export interface TraceServerOptions {
+  /**
+   * The gateway's requests (path prefixes or a predicate); the others, the service's own
+   * routes, are not traced by the plugin at all. Default: every request.
+   */
+  only?: GatewayScope;
+}
+
 /**
- * Trace every request `server` receives, from its `request` event, before any application
- * code runs. Same effect as `zipkinMiddleware` mounted first in Express, without the cost
- * of a router layer per request.
+ * Trace the requests `server` receives (all of them, or those `options.only` selects), from
+ * its `request` event, before any application code runs. Same effect as `zipkinMiddleware`
+ * mounted first in Express, without the cost of a router layer per request.
  */
-export function traceServer(plugin: ZipkinPlugin, server: Server): void {
+export function traceServer(plugin: ZipkinPlugin, server: Server, options: TraceServerOptions = {}): void {
+  const only = options.only === undefined ? undefined : scopeMatcher(options.only);
   server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
     try {
-      traceHttp(plugin, req, res);
+      if (only === undefined || only(req)) traceHttp(plugin, req, res);
     } catch (err) {
       reportTracingFailure(plugin.logger, err);
     }

@@ -83,7 +83,7 @@ describe('the published package', () => {
       '@opentelemetry/sdk-trace-base': '~2.12.1',
       yaml: '^2.9.1',
     });
-    expect(manifest.peerDependencies).toEqual({ '@opentelemetry/api': '>=1.9.0 <2' });
+    expect(manifest.peerDependencies).toEqual({ '@opentelemetry/api': '>=1.9.0 <1.10.0' });
   });
 
   it('exports exactly the public names', () => {

@@ -1,0 +1,122 @@
+/**
+ * The README's recipes, run as a user runs them: each built example is a child process with
+ * the real OpenTelemetry packages (NodeSDK, instrumentation-http and -express, the OTLP
+ * HTTP exporter) sending to a local OTLP receiver that decodes what it gets, in front of a
+ * real echo upstream. Instrumentations patch modules only outside jest, hence the child
+ * processes. Needs `npm run build` first.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { startOtlpReceiver, type OtlpReceiver, type OtlpSpan } from '../support/otlp-receiver';
+import { type Listening, send, startUpstream, upstreamHeaders } from './helpers';
+
+const BUILD = resolve(__dirname, '../../build/examples/recipes');
+const T = '463ac35c9f6413ad48485a3953bb6124';
+const S = 'a2fb4a1d1a96d312';
+const SERVER = 2;
+const CLIENT = 3;
+
+interface Running {
+  port: number;
+  stderr: () => string;
+  /** SIGTERM, then the exit code. */
+  stop: () => Promise<number | null>;
+}
+
+function run(args: string[], env: Record<string, string>): Promise<Running> {
+  const child: ChildProcess = spawn(process.execPath, args, {
+    env: { ...process.env, ...env, OTEL_BSP_SCHEDULE_DELAY: '60000' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
+  return new Promise((resolvePort, reject) => {
+    child.on('exit', (code) => reject(new Error(`exited ${code} before listening: ${err}`)));
+    child.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (m === null) return;
+      child.removeAllListeners('exit');
+      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      resolvePort({
+        port: Number(m[1]),
+        stderr: () => err,
+        stop: () => {
+          child.kill('SIGTERM');
+          return exited;
+        },
+      });
+    });
+  });
+}
+
+const byScope = (spans: readonly OtlpSpan[], scope: string) => spans.filter((s) => s.scope === scope);
+
+let upstream: Listening;
+let otlp: OtlpReceiver;
+beforeAll(async () => {
+  upstream = await startUpstream();
+});
+beforeEach(async () => {
+  otlp = await startOtlpReceiver();
+});
+afterEach(async () => {
+  await otlp.close();
+});
+afterAll(async () => {
+  await upstream.close();
+});
+
+describe('recipe: NodeSDK service with a gateway path', () => {
+  const args = ['--require', resolve(BUILD, 'nodesdk/instrumentation.js'), resolve(BUILD, 'nodesdk/service.js')];
+
+  test("one SERVER span per gateway request (Kong's), one trace context upstream with Kong's proxy span as parent, own routes untouched, nothing lost on SIGTERM", async () => {
+    const svc = await run(args, { UPSTREAM: `http://127.0.0.1:${upstream.port}`, OTLP_ENDPOINT: otlp.url });
+    const b3 = await send(svc.port, '/gateway/items', { 'x-b3-traceid': T, 'x-b3-spanid': S, 'x-b3-sampled': '1' });
+    const none = await send(svc.port, '/gateway/other');
+    const own = await send(svc.port, '/own');
+    expect([b3.status, none.status, own.status]).toEqual([200, 200, 200]);
+    // The batch processor waits a minute: only the SIGTERM flush delivers.
+    expect(await svc.stop()).toBe(0);
+
+    const kong = byScope(otlp.spans, 'gateway-zipkin');
+    const http = byScope(otlp.spans, '@opentelemetry/instrumentation-http');
+    const expressSpans = byScope(otlp.spans, '@opentelemetry/instrumentation-express');
+    expect(kong.map((s) => s.name).sort()).toEqual(
+      ['GET', 'GET (balancer try 1)', 'GET (proxy)', 'GET', 'GET (balancer try 1)', 'GET (proxy)'].sort(),
+    );
+    expect(kong.every((s) => s.service === 'orders-service')).toBe(true);
+
+    // b3 in: the upstream gets Kong's b3 only, parented on Kong's proxy span.
+    const h = upstreamHeaders(b3);
+    const request = kong.find((s) => s.traceId === T && s.kind === SERVER) as OtlpSpan;
+    const proxy = kong.find((s) => s.traceId === T && s.name === 'GET (proxy)') as OtlpSpan;
+    expect(request.parentSpanId).toBe(S);
+    expect(proxy.kind).toBe(CLIENT);
+    expect(proxy.parentSpanId).toBe(request.spanId);
+    expect([h['x-b3-traceid'], h['x-b3-spanid'], h['x-b3-parentspanid'], h['x-b3-sampled']]).toEqual([
+      T,
+      proxy.spanId,
+      request.spanId,
+      '1',
+    ]);
+    expect(h.traceparent).toBeUndefined();
+
+    // No headers in: Kong's default_format (b3) only, a new trace, no second one in traceparent.
+    const h2 = upstreamHeaders(none);
+    expect(h2.traceparent).toBeUndefined();
+    const proxy2 = kong.find((s) => s.traceId !== T && s.name === 'GET (proxy)') as OtlpSpan;
+    expect([h2['x-b3-traceid'], h2['x-b3-spanid']]).toEqual([proxy2.traceId, proxy2.spanId]);
+
+    // Exactly one SERVER span per gateway request; the own route keeps the SDK's.
+    const servers = otlp.spans.filter((s) => s.kind === SERVER);
+    expect(servers.map((s) => `${s.scope} ${s.name}`).sort()).toEqual(
+      ['@opentelemetry/instrumentation-http GET /own', 'gateway-zipkin GET', 'gateway-zipkin GET'].sort(),
+    );
+    expect(http.map((s) => s.name)).toEqual(['GET /own']);
+    expect(expressSpans.every((s) => s.traceId === http[0].traceId)).toBe(true);
+    expect(own.headers['x-b3-traceid']).toBeUndefined();
+    expect(svc.stderr()).toBe('');
+  }, 30_000);
+});
