@@ -7,6 +7,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import { startReceiver } from '../../src/receiver/receiver';
 import { startOtlpReceiver, type OtlpReceiver, type OtlpSpan } from '../support/otlp-receiver';
 import { type Listening, send, startUpstream, upstreamHeaders } from './helpers';
 
@@ -118,5 +120,64 @@ describe('recipe: NodeSDK service with a gateway path', () => {
     expect(expressSpans.every((s) => s.traceId === http[0].traceId)).toBe(true);
     expect(own.headers['x-b3-traceid']).toBeUndefined();
     expect(svc.stderr()).toBe('');
+  }, 30_000);
+});
+
+describe('recipe: Express + http-proxy-middleware, no other OpenTelemetry', () => {
+  const nullOut = () => new Writable({ write: (_c, _e, done) => done() });
+
+  async function withZipkin(preload: string[]) {
+    const zipkin = await startReceiver({ port: 0, out: nullOut(), errOut: nullOut() });
+    const svc = await run([...preload, resolve(BUILD, 'express-hpm.js')], {
+      UPSTREAM: `http://127.0.0.1:${upstream.port}`,
+      ZIPKIN_ENDPOINT: zipkin.url,
+    });
+    return { zipkin, svc };
+  }
+
+  test("gateway requests get Kong's three spans in Zipkin and the trace id header; /health is not traced", async () => {
+    const { zipkin, svc } = await withZipkin([]);
+    try {
+      const gw = await send(svc.port, '/gateway/items', { traceparent: `00-${T}-${S}-01` });
+      const health = await send(svc.port, '/health');
+      expect(await svc.stop()).toBe(0);
+      expect(gw.headers['x-trace-id']).toBe(T);
+      expect(health.headers['x-trace-id']).toBeUndefined();
+      const spans = zipkin.spans;
+      expect(spans.map((s) => s.name).sort()).toEqual(['GET', 'GET (balancer try 1)', 'GET (proxy)']);
+      expect(spans.every((s) => s.traceId === T)).toBe(true);
+      const proxy = spans.find((s) => s.name === 'GET (proxy)');
+      expect(upstreamHeaders(gw).traceparent).toBe(`00-${T}-${proxy?.id}-01`);
+      expect(svc.stderr()).toBe('');
+    } finally {
+      await zipkin.close();
+    }
+  }, 30_000);
+
+  test("beside an http instrumentation left on the gateway path, Kong's headers are restored and the setup is warned about once", async () => {
+    const { zipkin, svc } = await withZipkin([
+      '--require',
+      resolve(__dirname, '../../build/test/support/naive-otel.js'),
+    ]);
+    try {
+      const first = await send(svc.port, '/gateway/a', { 'x-b3-traceid': T, 'x-b3-spanid': S, 'x-b3-sampled': '1' });
+      const second = await send(svc.port, '/gateway/b', { 'x-b3-traceid': T, 'x-b3-spanid': S, 'x-b3-sampled': '1' });
+      expect(await svc.stop()).toBe(0);
+      for (const reply of [first, second]) {
+        const h = upstreamHeaders(reply);
+        expect(h.traceparent).toBeUndefined();
+        expect(h['x-b3-traceid']).toBe(T);
+      }
+      const proxies = zipkin.spans.filter((s) => s.name === 'GET (proxy)').map((s) => s.id);
+      expect(proxies.sort()).toEqual(
+        [upstreamHeaders(first)['x-b3-spanid'], upstreamHeaders(second)['x-b3-spanid']].sort(),
+      );
+      expect(svc.stderr()).toBe(
+        "warn another instrumentation changed the upstream request's trace headers (traceparent); Kong's were restored. " +
+          "Keep it off the gateway's requests: ignoreGatewayRequests() as the http instrumentation's ignoreIncomingRequestHook, or zipkinRoute() before the proxy\n",
+      );
+    } finally {
+      await zipkin.close();
+    }
   }, 30_000);
 });
