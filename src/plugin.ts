@@ -257,7 +257,7 @@ export class ZipkinPlugin {
    * Export what the provider's processors hold (through a `ProxyTracerProvider` to its
    * delegate); a provider that cannot flush is said in a warning, once.
    */
-  async forceFlush(): Promise<void> {
+  async forceFlush(timeoutMillis: number | undefined = this.shutdownTimeout): Promise<void> {
     const provider = delegateOf(this.tracerProvider) as FlushableProvider;
     if (typeof provider.forceFlush !== 'function') {
       if (!this.warnedUnflushable) {
@@ -268,18 +268,23 @@ export class ZipkinPlugin {
       }
       return;
     }
-    await this.withinDeadline(provider.forceFlush(), 'flush');
+    await this.withinDeadline(provider.forceFlush(), 'flush', timeoutMillis);
   }
 
-  /** Shut the plugin's own provider down (flushing it); a reused provider is only flushed. */
-  async shutdown(): Promise<void> {
-    if (!this.ownsProvider) return this.forceFlush();
-    await this.withinDeadline((this.tracerProvider as BasicTracerProvider).shutdown(), 'shutdown');
+  /**
+   * Shut the plugin's own provider down (flushing it); a reused provider is only flushed.
+   * `timeoutMillis` (default `shutdownTimeoutMillis`) bounds this call.
+   */
+  async shutdown(timeoutMillis: number | undefined = this.shutdownTimeout): Promise<void> {
+    if (!this.ownsProvider) return this.forceFlush(timeoutMillis);
+    // The default reporter drains within the deadline itself; the provider's shutdown then finds it done.
+    const drained = this.reporter?.shutdownWithin(timeoutMillis);
+    await this.withinDeadline((this.tracerProvider as BasicTracerProvider).shutdown(), 'shutdown', timeoutMillis);
+    await drained;
   }
 
-  /** `work`, or a warning when `shutdownTimeoutMillis` passes first. */
-  private withinDeadline(work: Promise<void>, what: string): Promise<void> {
-    const ms = this.shutdownTimeout;
+  /** `work`, or a warning when `ms` passes first. */
+  private withinDeadline(work: Promise<void>, what: string, ms: number | undefined): Promise<void> {
     if (ms === undefined) return work;
     return bounded(work, ms + SHUTDOWN_WARNING_SLACK_MS, () =>
       this.logger.warn(`tracer provider ${what} did not complete within ${ms} ms: spans it still holds may be lost`),

@@ -171,8 +171,13 @@ export class KongQueueSpanProcessor implements SpanProcessor {
    * by what is left of `shutdownTimeoutMillis`).
    */
   shutdown(): Promise<void> {
+    return this.shutdownWithin(this.shutdownTimeout);
+  }
+
+  /** `shutdown()` with a deadline of `totalMs` for this call (undefined: none of its own). */
+  shutdownWithin(totalMs: number | undefined): Promise<void> {
     const started = performance.now();
-    const total = this.shutdownTimeout;
+    const total = totalMs;
     this.shutdownPromise ??= this.queue.shutdown(total).then(() => {
       const left = total === undefined ? Infinity : Math.max(1, total - (performance.now() - started));
       const ms = Math.ceil(this.exportTimeout === 0 ? left : Math.min(this.exportTimeout, left));

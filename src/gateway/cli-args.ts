@@ -14,6 +14,9 @@ import type { ListenAddress } from './gateway';
 
 /** Kong's proxy port. */
 export const DEFAULT_PROXY_LISTEN: ListenAddress = Object.freeze({ host: '127.0.0.1', port: 8000 });
+/** Within Kubernetes' default 30 s termination grace period, with room to exit. */
+export const DEFAULT_DRAIN_TIMEOUT_S = 25;
+
 /** Zipkin's port. */
 export const DEFAULT_RECEIVER_LISTEN: ListenAddress = Object.freeze({ host: '127.0.0.1', port: 9411 });
 
@@ -30,10 +33,14 @@ Gateway:
                             and zipkin plugins
   --listen HOST:PORT        HTTP proxy address (default 127.0.0.1:8000; port 0 = any free port)
   --stream-listen HOST:PORT TCP proxy address for tcp routes (repeatable)
+  --drain-timeout SECONDS   the whole graceful shutdown ends within this (default 25, inside
+                            Kubernetes' 30 s grace period); spans not delivered by then are
+                            counted and logged as lost
 
   Prints "proxy listening on http://HOST:PORT" (and "stream listening on tcp://HOST:PORT"
   per stream address) on stdout once ready; logs go to stderr. SIGTERM or SIGINT stops
-  accepting, finishes requests in flight, delivers the queued spans and exits 0.
+  accepting, finishes requests in flight (at most 10 s), delivers the queued spans and
+  exits 0.
 
 receive:
   --listen HOST:PORT        receiver address (default 127.0.0.1:9411); spans are accepted
@@ -57,6 +64,8 @@ export type CliCommand =
       readonly config: string;
       readonly listen: ListenAddress;
       readonly streamListen: readonly ListenAddress[];
+      /** The whole graceful shutdown's deadline, ms. */
+      readonly drainTimeoutMs: number;
     }
   | { readonly kind: 'receive'; readonly listen: ListenAddress; readonly json: boolean; readonly tags: boolean };
 
@@ -102,6 +111,7 @@ const GATEWAY_OPTIONS = {
   config: { type: 'string' },
   listen: { type: 'string' },
   'stream-listen': { type: 'string', multiple: true },
+  'drain-timeout': { type: 'string' },
 } as const;
 
 function required(name: string, value: string | undefined): string {
@@ -129,9 +139,15 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
   }
   const { values } = parsing(() => parseArgs({ args, options: GATEWAY_OPTIONS, strict: true }), '');
   if (values.config === undefined) throw new UsageError('--config FILE is required');
+  const drain = values['drain-timeout'];
+  const drainSeconds = drain === undefined ? DEFAULT_DRAIN_TIMEOUT_S : Number(required('--drain-timeout', drain));
+  if (!Number.isFinite(drainSeconds) || drainSeconds < 0) {
+    throw new UsageError(`--drain-timeout: expected seconds (e.g. 25), got '${drain}'`);
+  }
   return {
     kind: 'gateway',
     config: required('--config', values.config),
+    drainTimeoutMs: Math.round(drainSeconds * 1000),
     listen:
       values.listen === undefined
         ? DEFAULT_PROXY_LISTEN

@@ -121,7 +121,7 @@ async function runGateway(
     for (const l of gateway.listeners) io.stdout.write(`${l.kind} listening on ${l.url}\n`);
     const signal = await signals.next();
     logger.info(`${signal} received: finishing requests in flight and delivering queued spans`);
-    await gateway.shutdown();
+    await gateway.shutdown(undefined, command.drainTimeoutMs);
     logger.info('gateway stopped');
     return 0;
   } finally {

@@ -47,9 +47,11 @@ export interface RunningGateway {
   readonly plugins: PluginInstances;
   /**
    * Graceful stop: no new connections; requests and sessions in flight finish (for at most
-   * `graceMs`, default 10 s, then they are cut); then every queue is drained.
+   * `graceMs`, default 10 s, then they are cut); then every queue is drained. With
+   * `deadlineMs`, all of it ends within that time; spans still queued then are lost (counted
+   * and logged).
    */
-  shutdown(graceMs?: number): Promise<void>;
+  shutdown(graceMs?: number, deadlineMs?: number): Promise<void>;
   /** Cuts every open connection now (a second signal during shutdown). */
   forceClose(): void;
 }
@@ -122,8 +124,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     listeners,
     plugins,
     forceClose,
-    shutdown(graceMs = DEFAULT_GRACE_MS): Promise<void> {
+    shutdown(graceMs = DEFAULT_GRACE_MS, deadlineMs?: number): Promise<void> {
       stopping ??= (async () => {
+        const started = performance.now();
+        if (deadlineMs !== undefined) graceMs = Math.min(graceMs, deadlineMs);
         const closed = Promise.all([http.stopAccepting(), ...streams.map((s) => s.stopAccepting())]);
         // Kept-alive client connections between requests: close them as soon as they are idle.
         http.server.closeIdleConnections();
@@ -137,7 +141,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         }
         http.destroyAgents();
         // Every request has been logged (its response closed): its spans are queued.
-        await plugins.shutdown();
+        await plugins.shutdown(
+          deadlineMs === undefined ? undefined : Math.max(0, deadlineMs - (performance.now() - started)),
+        );
       })();
       return stopping;
     },

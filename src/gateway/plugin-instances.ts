@@ -12,8 +12,8 @@ import type { DeclarativeConfig, GatewayPlugin } from './model';
 export interface PluginInstances {
   /** By plugin id. */
   readonly byId: ReadonlyMap<string, ZipkinPlugin>;
-  /** Drains every plugin's queue (Kong's graceful shutdown). */
-  shutdown(): Promise<void>;
+  /** Drains every plugin's queue (Kong's graceful shutdown), within `timeoutMs` if given. */
+  shutdown(timeoutMs?: number): Promise<void>;
 }
 
 function createInstance(plugin: GatewayPlugin, logger: Logger, nodeId: string | undefined): ZipkinPlugin {
@@ -33,8 +33,8 @@ export function createPluginInstances(config: DeclarativeConfig, logger: Logger,
   }
   return {
     byId,
-    async shutdown(): Promise<void> {
-      await Promise.all([...byId.values()].map((p) => p.shutdown()));
+    async shutdown(timeoutMs?: number): Promise<void> {
+      await Promise.all([...byId.values()].map((p) => p.shutdown(timeoutMs)));
     },
   };
 }

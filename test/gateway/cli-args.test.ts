@@ -20,13 +20,16 @@ describe('parseCliArgs', () => {
         { host: '127.0.0.1', port: 1 },
         { host: '::1', port: 2 },
       ],
+      drainTimeoutMs: 25_000,
     });
     expect(parseCliArgs(['--config', 'k.yml'])).toEqual({
       kind: 'gateway',
       config: 'k.yml',
       listen: { host: '127.0.0.1', port: 8000 },
       streamListen: [],
+      drainTimeoutMs: 25_000,
     });
+    expect(parseCliArgs(['--config', 'k.yml', '--drain-timeout', '1.5'])).toMatchObject({ drainTimeoutMs: 1500 });
   });
 
   test('receive and help', () => {
@@ -56,6 +59,8 @@ describe('parseCliArgs', () => {
     [['--config', 'k', 'extra'], "unexpected argument 'extra'"],
     [['receive', '--listen', 'bad'], "--listen: expected HOST:PORT (e.g. 127.0.0.1:8000, [::1]:0), got 'bad'"],
     [['--listen', '127.0.0.1:1'], '--config FILE is required'],
+    [['--config', 'k', '--drain-timeout', 'soon'], "--drain-timeout: expected seconds (e.g. 25), got 'soon'"],
+    [['--config', 'k', '--drain-timeout=-1'], "--drain-timeout: expected seconds (e.g. 25), got '-1'"],
   ])('%j is refused: %s', (args, message) => {
     expect(() => parseCliArgs(args)).toThrow(expect.objectContaining({ name: 'UsageError', message }));
   });

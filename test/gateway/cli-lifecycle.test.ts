@@ -152,6 +152,36 @@ test('a collector that refuses: Kong queue warnings on stderr, requests unaffect
   expect(gateway.stderr).toContain('warn second signal: exiting now, spans still queued are lost\n');
 });
 
+test('--drain-timeout bounds the whole shutdown against a dead collector: exit 0, the loss counted and logged', async () => {
+  const collector = await freePort();
+  const pluginId = '9e1a1d6c-0000-4000-8000-0000000000ab';
+  const file = dir.write('drain.json', {
+    _format_version: '3.0',
+    services: [{ name: 's', url: `http://127.0.0.1:${echo.port}`, routes: [{ name: 'r', paths: ['/'] }] }],
+    plugins: [
+      {
+        id: pluginId,
+        name: 'zipkin',
+        config: { http_endpoint: `http://127.0.0.1:${collector}/api/v2/spans`, sample_ratio: 1 },
+      },
+    ],
+  });
+  const gateway = runCli(['--config', file, '--listen', '127.0.0.1:0', '--drain-timeout', '0.5']);
+  const [ready] = await gateway.ready(1);
+  const port = Number(/:(\d+)$/.exec(ready)?.[1]);
+  expect((await request(port, '/x')).status).toBe(200);
+  const started = Date.now();
+  expect(await gateway.stop('SIGTERM')).toBe(0);
+  expect(Date.now() - started).toBeLessThan(5000); // without it: max_retry_time, 60 s
+  const prefix = `[zipkin plugin ${pluginId}] queue ${pluginId}: `;
+  const lost = gateway.stderr
+    .split('\n')
+    .filter((l) => l.startsWith(`error ${prefix}could not send entries before the shutdown deadline.`));
+  const count = lost.reduce((n, l) => n + Number(/\. (\d+) queue entries were lost$/.exec(l)?.[1]), 0);
+  expect(count).toBe(3);
+  expect(gateway.stderr).toContain('info gateway stopped\n');
+});
+
 describe('bad command lines and configs exit before listening', () => {
   test('invalid decK files: exit 1, one "error <path>: <reason>" line per issue, nothing on stdout', async () => {
     const port = await freePort();
