@@ -118,6 +118,8 @@ export class KongQueue<T> {
   private closed = false;
   /** `performance.now()` after which a shutting-down queue stops trying; Infinity until then. */
   private deadline = Infinity;
+  /** With `shutdown(timeoutMs)` only: when a pending handler call is cut short too. */
+  private callDeadline = Infinity;
   /** Pending flushes: while any, coalescing collapses and timers hold the process open. */
   private draining = 0;
   /** Wakes a coalescing wait early (new entry or drain start). */
@@ -262,15 +264,20 @@ export class KongQueue<T> {
       if (this.handlerTimeout > 0) {
         this.deadline = now() + Math.max(0, this.config.max_retry_time) * 1000 + this.handlerTimeout;
       }
-      if (timeoutMs !== undefined) this.deadline = Math.min(this.deadline, now() + Math.max(0, timeoutMs));
-      // Retry waits (up to max_retry_delay) and pending calls must not outlast the deadline.
-      for (const sleeper of [...this.sleepers, ...this.calls]) {
-        if (sleeper.until > this.deadline) {
-          this.clearTimer(sleeper.timer);
-          sleeper.until = this.deadline;
-          sleeper.timer = this.timer(Math.max(0, this.deadline - now()), sleeper.wake);
-        }
+      if (timeoutMs !== undefined) {
+        this.deadline = Math.min(this.deadline, now() + Math.max(0, timeoutMs));
+        this.callDeadline = this.deadline;
       }
+      // Retry waits (up to max_retry_delay) must not outlast the deadline, nor pending calls
+      // an explicit one.
+      const cut = (sleeper: Sleeper, until: number): void => {
+        if (sleeper.until <= until) return;
+        this.clearTimer(sleeper.timer);
+        sleeper.until = until;
+        sleeper.timer = this.timer(Math.max(0, until - now()), sleeper.wake);
+      };
+      for (const sleeper of this.sleepers) cut(sleeper, this.deadline);
+      for (const call of this.calls) cut(call, this.callDeadline);
     }
     return this.flush();
   }
@@ -407,13 +414,13 @@ export class KongQueue<T> {
       let settled = false;
       const start = now();
       const call: Sleeper = {
-        until: Math.min(ms === 0 ? Infinity : start + ms, this.deadline),
+        until: Math.min(ms === 0 ? Infinity : start + ms, this.callDeadline),
         timer: undefined,
         wake: () => {
           if (settled) return;
           settled = true;
           this.calls.delete(call);
-          const cut = call.until === this.deadline && (ms === 0 || this.deadline < start + ms);
+          const cut = call.until === this.callDeadline && (ms === 0 || this.callDeadline < start + ms);
           reject(new Error(cut ? 'shutdown deadline reached' : `timed out after ${ms} ms`));
         },
       };

@@ -24,6 +24,7 @@ const PUBLIC_VALUES = [
   'deprecationWarnings',
   'effectivePropagation',
   'getExtracted',
+  'ignoreGatewayRequests',
   'proxyTcp',
   'silentLogger',
   'stderrLogger',
