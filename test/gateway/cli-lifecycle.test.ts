@@ -120,10 +120,9 @@ test('SIGTERM: stops accepting, finishes the request in flight, delivers every q
   expect(gateway.stderr).toContain('info gateway stopped\n');
 });
 
-test('a collector that refuses: Kong queue warnings on stderr, requests unaffected; a second SIGTERM exits 1 at once', async () => {
-  const collector = await freePort();
-  const pluginId = '9e1a1d6c-0000-4000-8000-0000000000aa';
-  const file = dir.write('refused.json', {
+/** A decK file: one service on the echo upstream, one zipkin plugin reporting to `collector` (nothing listens). */
+function deadCollectorDeck(name: string, pluginId: string, collector: number): string {
+  return dir.write(name, {
     _format_version: '3.0',
     services: [{ name: 's', url: `http://127.0.0.1:${echo.port}`, routes: [{ name: 'r', paths: ['/'] }] }],
     plugins: [
@@ -134,6 +133,12 @@ test('a collector that refuses: Kong queue warnings on stderr, requests unaffect
       },
     ],
   });
+}
+
+test('a collector that refuses: Kong queue warnings on stderr, requests unaffected; a second SIGTERM exits 1 at once', async () => {
+  const collector = await freePort();
+  const pluginId = '9e1a1d6c-0000-4000-8000-0000000000aa';
+  const file = deadCollectorDeck('refused.json', pluginId, collector);
   const gateway = runCli(['--config', file, '--listen', '127.0.0.1:0']);
   const [ready] = await gateway.ready(1);
   const port = Number(/:(\d+)$/.exec(ready)?.[1]);
@@ -155,17 +160,7 @@ test('a collector that refuses: Kong queue warnings on stderr, requests unaffect
 test('--drain-timeout bounds the whole shutdown against a dead collector: exit 0, the loss counted and logged', async () => {
   const collector = await freePort();
   const pluginId = '9e1a1d6c-0000-4000-8000-0000000000ab';
-  const file = dir.write('drain.json', {
-    _format_version: '3.0',
-    services: [{ name: 's', url: `http://127.0.0.1:${echo.port}`, routes: [{ name: 'r', paths: ['/'] }] }],
-    plugins: [
-      {
-        id: pluginId,
-        name: 'zipkin',
-        config: { http_endpoint: `http://127.0.0.1:${collector}/api/v2/spans`, sample_ratio: 1 },
-      },
-    ],
-  });
+  const file = deadCollectorDeck('drain.json', pluginId, collector);
   const gateway = runCli(['--config', file, '--listen', '127.0.0.1:0', '--drain-timeout', '0.5']);
   const [ready] = await gateway.ready(1);
   const port = Number(/:(\d+)$/.exec(ready)?.[1]);
