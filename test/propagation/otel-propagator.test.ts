@@ -206,3 +206,69 @@ describe('the extracted Context behaves as any OTel Context', () => {
     }
   });
 });
+
+describe('createPropagator: W3C Trace Context Level 2 (docs/design.md difference 8)', () => {
+  const p = createPropagator({ extract: ['w3c'], inject: ['w3c'], default_format: 'w3c' });
+  const inject = (ctx: ReturnType<typeof extract>): Record<string, string> => {
+    const out: Record<string, string> = {};
+    p.inject(ctx, out, defaultTextMapSetter);
+    return out;
+  };
+
+  test('tracestate is carried as a TraceState on the extracted span context, with keys core TraceState drops', () => {
+    const ctx = extract(p, { traceparent: `00-${T32}-${S}-03`, tracestate: 'foo@=1, 1abc=2 ,,bar=3' });
+    const sc = trace.getSpanContext(ctx);
+    expect(sc?.traceFlags).toBe(3);
+    expect(sc?.traceState?.serialize()).toBe('foo@=1,1abc=2,bar=3');
+    expect(sc?.traceState?.get('1abc')).toBe('2');
+  });
+
+  test('a child span: same trace, new parent id, the random flag kept, tracestate forwarded without a member of ours', () => {
+    const ctx = extract(p, { traceparent: `00-${T32}-${S}-02`, tracestate: 'congo=t61,rojo=00f067aa0ba902b7' });
+    const child = tracer.startSpan('child', {}, ctx);
+    const out = inject(trace.setSpan(ctx, child));
+    // The SDK's parent-based sampler follows the unsampled parent; the incoming random flag stays.
+    expect(out).toEqual({
+      traceparent: `00-${T32}-${child.spanContext().spanId}-02`,
+      tracestate: 'congo=t61,rojo=00f067aa0ba902b7',
+    });
+  });
+
+  test('the extracted context forwarded as it came: flags byte (defined bits) and tracestate', () => {
+    const ctx = extract(p, { traceparent: `cc-${T32}-${S}-ff-future`, tracestate: 'foo=1' });
+    expect(inject(ctx)).toEqual({ traceparent: `00-${T32}-${S}-03`, tracestate: 'foo=1' });
+  });
+
+  test.each([
+    ['33 members', Array.from({ length: 33 }, (_, i) => `k${i}=v`).join(',')],
+    ['an illegal key', 'foo=1,FOO=2'],
+    ['an illegal value', 'foo=bar=baz'],
+  ])('an invalid tracestate (%s) is dropped as a whole; the traceparent is kept', (_name, tracestate) => {
+    const ctx = extract(p, { traceparent: `00-${T32}-${S}-01`, tracestate });
+    expect(trace.getSpanContext(ctx)?.traceState).toBeUndefined();
+    const child = tracer.startSpan('child', {}, ctx);
+    expect(inject(trace.setSpan(ctx, child))).toEqual({ traceparent: `00-${T32}-${child.spanContext().spanId}-01` });
+  });
+
+  test('no tracestate without a valid traceparent: a new root span goes out alone', () => {
+    for (const headers of [
+      { tracestate: 'foo=1' },
+      { traceparent: `00-${T32}-${'0'.repeat(16)}-01`, tracestate: 'foo=1' },
+    ]) {
+      const ctx = extract(p, headers);
+      expect(trace.getSpanContext(ctx)).toBeUndefined();
+      const root = tracer.startSpan('root', {}, ctx);
+      const out = inject(trace.setSpan(ctx, root));
+      // The SDK made this trace id: its own flags (sampled), no random flag vouched for by us.
+      expect(out).toEqual({ traceparent: `00-${root.spanContext().traceId}-${root.spanContext().spanId}-01` });
+    }
+  });
+
+  test('a tracestate set on the span by the application is injected (validated)', () => {
+    const ctx = extract(p, { traceparent: `00-${T32}-${S}-01`, tracestate: 'foo=1' });
+    const child = tracer.startSpan('child', {}, ctx);
+    const sc = child.spanContext();
+    const withOurs = trace.setSpanContext(ctx, { ...sc, traceState: sc.traceState?.set('gz', 'x') });
+    expect(inject(withOurs).tracestate).toBe('gz=x,foo=1');
+  });
+});
