@@ -175,7 +175,7 @@ describe('w3c injector', () => {
     [0xfc, false, '00'],
     [0x01, false, '00'],
   ])(
-    'difference 8: w3cFlags 0x%s, shouldSample %s → flags %s (random bit kept, sampled ours, undefined bits zero)',
+    'difference 8: w3cFlags %d, shouldSample %s → flags %s (random bit kept, sampled ours, undefined bits zero)',
     (w3cFlags, shouldSample, flags) => {
       const { headers } = inject({ traceId: TRACE, spanId: SPAN, shouldSample, w3cFlags });
       expect(headers).toEqual({ traceparent: `00-${TRACE}-${SPAN}-${flags}` });
