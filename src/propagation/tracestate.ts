@@ -1,5 +1,5 @@
 /**
- * W3C Trace Context `tracestate` (W3C §3.3), a deliberate difference from Kong
+ * W3C Trace Context `tracestate` (the specification's "Tracestate Header"), a deliberate difference from Kong
  * (docs/design.md difference 8): Kong never parses `tracestate` and forwards it untouched;
  * here it is validated and carried only next to the `traceparent` it belongs to.
  *
