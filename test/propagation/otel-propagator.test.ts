@@ -251,10 +251,11 @@ describe('createPropagator: W3C Trace Context Level 2 (docs/design.md difference
   });
 
   test('no tracestate without a valid traceparent: a new root span goes out alone', () => {
-    for (const headers of [
+    const cases: Record<string, string>[] = [
       { tracestate: 'foo=1' },
       { traceparent: `00-${T32}-${'0'.repeat(16)}-01`, tracestate: 'foo=1' },
-    ]) {
+    ];
+    for (const headers of cases) {
       const ctx = extract(p, headers);
       expect(trace.getSpanContext(ctx)).toBeUndefined();
       const root = tracer.startSpan('root', {}, ctx);
