@@ -17,8 +17,16 @@ export interface TraceContext {
   baggage?: Readonly<Record<string, string>>;
   /** b3 `x-b3-flags` value, or `"1"` for debug. */
   flags?: string;
-  /** informational, never re-injected */
+  /**
+   * The whole W3C trace-flags byte (§4.1: informational in Kong). Only its random bit
+   * (`0x02`) goes upstream again, with the trace id it came with (docs/design.md difference 8).
+   */
   w3cFlags?: number;
+  /**
+   * w3c only: the incoming `tracestate`, validated and normalised (`k=v,k=v`); absent when
+   * the header was absent, empty or invalid (docs/design.md difference 8).
+   */
+  traceState?: string;
   /** b3 only: the context came from the single `b3` header (or tracestate `b3=`). */
   singleHeader?: boolean;
   /** byte length of the trace id before normalisation; injection keeps it where allowed. */
@@ -58,6 +66,10 @@ export interface InjectContext {
   shouldSample?: boolean;
   baggage?: Readonly<Record<string, string>>;
   flags?: string;
+  /** W3C trace-flags whose random bit (`0x02`) the w3c injector sends (the sampled bit is `shouldSample`). */
+  w3cFlags?: number;
+  /** The validated `tracestate` the w3c injector sends with its `traceparent`; absent: none is sent. */
+  traceState?: string;
 }
 
 /** One format's writer (§4.5). */

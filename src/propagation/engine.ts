@@ -1,5 +1,5 @@
 import type { EffectivePropagation, ExtractFormat, InjectFormat } from '../config/types';
-import type { Logger } from '../logger';
+import { type Logger, silentLogger } from '../logger';
 import type {
   FormatExtractor,
   FormatInjector,
@@ -9,9 +9,10 @@ import type {
   TraceContext,
 } from './context';
 import { limitBaggage } from './baggage';
-import { EXTRACTORS, INJECTORS, WRITES_BAGGAGE } from './formats';
+import { EXTRACTORS, INJECTORS, parseTraceparent, WRITES_BAGGAGE } from './formats';
 import { resizeHex } from './hex';
 import { MAX_TRACE_HEADER_BYTES, traceHeaderTooLarge } from './limits';
+import { normaliseTraceState } from './tracestate';
 
 /** What extraction found: the winning format's context, normalised (§4.2), or nothing. */
 export interface ExtractResult {
@@ -41,6 +42,10 @@ export class PropagationEngine {
   private readonly injectEntries: readonly (InjectFormat | 'preserve')[];
   private readonly clearNames: readonly string[];
   private readonly defaultFormat: InjectFormat;
+  /** `clear` names `tracestate`: it is never written again. */
+  private readonly clearsTraceState: boolean;
+  /** `clear` names `traceparent`: a `tracestate` passed on untouched would lose its `traceparent`. */
+  private readonly clearsTraceparent: boolean;
 
   constructor(
     readonly config: EffectivePropagation,
@@ -51,6 +56,8 @@ export class PropagationEngine {
     this.injectEntries = config.inject;
     this.clearNames = config.clear.map((name) => name.toLowerCase());
     this.defaultFormat = config.default_format;
+    this.clearsTraceState = this.clearNames.includes('tracestate');
+    this.clearsTraceparent = this.clearNames.includes('traceparent');
   }
 
   /**
@@ -131,16 +138,41 @@ export class PropagationEngine {
         shouldSample: ctx.shouldSample,
         baggage,
         flags: ctx.flags,
+        w3cFlags: ctx.w3cFlags,
+        traceState: this.clearsTraceState ? undefined : ctx.traceState,
       };
       (ids ??= {})[injector.logKey] = injector.inject(injectCtx, headers);
     }
     if (errors !== undefined) this.log.error(errors.join(', '));
     return ids;
   }
+
+  /**
+   * For a proxy that copies the request headers upstream and did not inject w3c: the
+   * incoming `traceparent` goes upstream untouched (Kong), and `tracestate` stays with it
+   * only when both are valid W3C (normalised); otherwise, or when `clear` names either
+   * header, `tracestate` is removed (docs/design.md difference 8). Silent: these headers
+   * were not extracted, so they get no warning.
+   */
+  passTraceState(headers: RequestHeaders, writer: HeaderWriter): void {
+    const raw = headers['tracestate'];
+    if (raw === undefined) return;
+    const traceparent = headers['traceparent'];
+    const traceState =
+      this.clearsTraceState ||
+      this.clearsTraceparent ||
+      typeof traceparent !== 'string' ||
+      traceparent.length > MAX_TRACE_HEADER_BYTES ||
+      parseTraceparent(traceparent, silentLogger) === undefined
+        ? undefined
+        : normaliseTraceState(raw);
+    if (traceState === undefined) writer.remove('tracestate');
+    else writer.set('tracestate', traceState);
+  }
 }
 
-// `tracestate` is only scanned for a `b3=` member, never parsed as a whole or sent on by
-// us, and W3C lets it legitimately exceed the limit (32 members of up to 512 characters).
+// `tracestate` is bounded by its own grammar (32 members of up to 513 characters, checked by
+// a linear parse with an early exit, tracestate.ts), and W3C lets it exceed 8 KiB.
 const UNLIMITED = 'tracestate';
 const NONE_PRESENT = 0;
 const ALL_FIT = 1;
@@ -187,6 +219,7 @@ export function normalise(raw: TraceContext): TraceContext {
     baggage: raw.baggage,
     flags: raw.flags,
     w3cFlags: raw.w3cFlags,
+    traceState: raw.traceState,
     singleHeader: raw.singleHeader,
     traceIdOriginalSize: traceId === undefined ? undefined : traceId.length / 2,
   };

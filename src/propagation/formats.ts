@@ -9,6 +9,9 @@ import { jaegerExtractor, jaegerInjector } from './jaeger';
 import { otExtractor, otInjector } from './ot';
 import { w3cExtractor, w3cInjector } from './w3c';
 
+/** W3C's traceparent parser, for `tracestate` passed on next to an untouched `traceparent`. */
+export { parseTraceparent } from './w3c';
+
 /** The one place that knows every format; format files do not know each other. */
 export const EXTRACTORS: Readonly<Record<ExtractFormat, FormatExtractor>> = {
   w3c: w3cExtractor,
@@ -38,7 +41,7 @@ export const INJECTORS: Readonly<Record<InjectFormat, FormatInjector>> = {
  * `TextMapPropagator.fields()`.
  */
 export const INJECTED_HEADERS: Readonly<Record<InjectFormat, readonly string[]>> = {
-  w3c: ['traceparent'],
+  w3c: ['traceparent', 'tracestate'],
   b3: ['x-b3-traceid', 'x-b3-spanid', 'x-b3-parentspanid', 'x-b3-sampled', 'x-b3-flags'],
   'b3-single': ['b3'],
   jaeger: ['uber-trace-id'],

@@ -19,6 +19,8 @@ import type { HeaderWriter, RequestHeaders, TraceContext } from './context';
 import { type ExtractResult, type LogTraceIds, PropagationEngine } from './engine';
 import { INJECTED_HEADERS } from './formats';
 import { isZeroHex } from './hex';
+import { normaliseTraceState, W3CTraceState } from './tracestate';
+import { W3C_FLAG_RANDOM } from './w3c';
 
 /** A Kong `config.propagation` record as a user writes it. */
 export type PropagationInput = NonNullable<ZipkinConfigInput['propagation']>;
@@ -68,9 +70,11 @@ export class KongPropagator implements TextMapPropagator {
       const spanContext: SpanContext = {
         traceId: kong.traceId,
         spanId: kong.spanId,
-        traceFlags: kong.shouldSample === true ? TraceFlags.SAMPLED : TraceFlags.NONE,
+        // docs/design.md difference 8: w3c's random flag is part of the span context.
+        traceFlags: ((kong.w3cFlags ?? 0) & W3C_FLAG_RANDOM) | (kong.shouldSample === true ? TraceFlags.SAMPLED : 0),
         isRemote: true,
       };
+      if (kong.traceState !== undefined) spanContext.traceState = W3CTraceState.parse(kong.traceState);
       // The engine's ids are lowercase hex of the right length already; all-zero ids are valid
       // for some Kong formats but not for OTel: keep only the Kong value then.
       if (!isZeroHex(kong.traceId) && !isZeroHex(kong.spanId)) out = trace.setSpanContext(out, spanContext);
@@ -187,6 +191,13 @@ function injectContext(context: Context, extracted: TraceContext | undefined): T
     flags: sameTrace ? extracted.flags : undefined,
     singleHeader: sameTrace ? extracted.singleHeader : undefined,
     traceIdOriginalSize: sameTrace ? extracted.traceIdOriginalSize : undefined,
+    // docs/design.md difference 8. The SDK gives a child span only the sampled flag: the
+    // incoming random flag is added back for the same trace id. A trace id the SDK made keeps
+    // the SDK's flags (its id generator is not ours to vouch for).
+    w3cFlags: sameTrace ? (extracted.w3cFlags ?? 0) | sc.traceFlags : sc.traceFlags,
+    // The child's tracestate (the SDK copies the parent's; a sampler may change it),
+    // validated again: a TraceState of another implementation may hold anything.
+    traceState: sc.traceState === undefined ? undefined : normaliseTraceState(sc.traceState.serialize()),
   };
 }
 

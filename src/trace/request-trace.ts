@@ -3,6 +3,7 @@ import type { ExtractFormat } from '../config/types';
 import type { RequestHeaders, TraceContext } from '../propagation/context';
 import { BalancerTry, type BalancerState } from './balancer-try';
 import type { LogTraceIds } from '../propagation/engine';
+import { W3C_FLAG_RANDOM } from '../propagation/w3c';
 import { nowMicros } from './clock';
 import { appendResponseHeader, type HeaderTarget, headerWriterFor, type ResponseHeadersLike } from './header-targets';
 import { normalizePath } from './http-values';
@@ -441,6 +442,7 @@ export class RequestTrace {
     const oversized = this.oversized;
     if (oversized !== undefined) for (let i = 0; i < oversized.length; i++) writer.remove(oversized[i]);
     const ex = this.extracted;
+    const keptTrace = ex !== undefined && ex.traceId !== undefined;
     const ctx: TraceContext = {
       traceId: this.traceId,
       spanId: this.proxySpanId,
@@ -451,9 +453,17 @@ export class RequestTrace {
       singleHeader: ex === undefined ? undefined : ex.singleHeader,
       traceIdOriginalSize: ex === undefined ? undefined : ex.traceIdOriginalSize,
       reuseSpanId: ex === undefined ? undefined : ex.reuseSpanId,
+      // docs/design.md difference 8: the random flag travels with the trace id. An incoming
+      // w3c id keeps its flag; our ids are random (crypto) so a new trace sets it; an id
+      // from another format says nothing about how it was made.
+      w3cFlags: keptTrace ? ex.w3cFlags : W3C_FLAG_RANDOM,
+      // Only a w3c extraction carries one, and only with the incoming trace id.
+      traceState: keptTrace ? ex.traceState : undefined,
     };
     const ids = engine.inject(ctx, this.extractedFrom, writer);
     if (ids !== undefined) this.traceIds = this.traceIds === undefined ? ids : Object.assign(this.traceIds, ids);
+    // Without a traceparent of ours, tracestate may only stay with the incoming one.
+    if (ids === undefined || ids.w3c === undefined) engine.passTraceState(this.headers, writer);
   }
 
   private currentTry(): BalancerTry | undefined {

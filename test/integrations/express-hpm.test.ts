@@ -477,7 +477,8 @@ describe('propagation formats in and out (legacy default: extract any, inject pr
     const px = proxy.spanContext().spanId;
     const received = Object.fromEntries(Object.entries(upstreamHeaders(reply)).filter(([k]) => TRACING_HEADER.test(k)));
     expect(received).toEqual({
-      traceparent: `00-${t}-${px}-01`,
+      // a new trace of ours: sampled, random flag (docs/design.md difference 8)
+      traceparent: `00-${t}-${px}-03`,
       'x-b3-traceid': t,
       'x-b3-spanid': px,
       'x-b3-parentspanid': req,
@@ -551,7 +552,8 @@ describe('sampling', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(exporter.getFinishedSpans()).toEqual([]);
     const h = upstreamHeaders(reply);
-    const m = /^00-([0-9a-f]{32})-([0-9a-f]{16})-00$/.exec(h.traceparent);
+    // not sampled; a trace id of ours carries the random flag (docs/design.md difference 8)
+    const m = /^00-([0-9a-f]{32})-([0-9a-f]{16})-02$/.exec(h.traceparent);
     expect(m).not.toBeNull();
     const [, t, px] = m as RegExpExecArray;
     const req = h['x-b3-parentspanid'];

@@ -140,39 +140,40 @@ describe('w3c ↔ W3CTraceContextPropagator', () => {
     });
   });
 
-  test('difference: upper-case hex is read by ours (Kong) and rejected by the oracle (lower-case only)', () => {
+  test('agreement (W3C over Kong, docs/design.md difference 8): upper-case hex is rejected by both', () => {
     const carrier = { traceparent: `00-${T32.toUpperCase()}-${S.toUpperCase()}-01` };
-    expect(oursExtract(w3cExtractor, carrier).ctx).toEqual({
-      traceId: T32,
-      spanId: S,
-      shouldSample: true,
-      w3cFlags: 1,
+    expect(oursExtract(w3cExtractor, carrier)).toEqual({
+      ctx: undefined,
+      warnings: ['invalid W3C trace context trace ID; ignoring.'],
     });
     expect(oracleIds(w3cOracle, carrier)).toBeUndefined();
   });
 
-  test('difference: a future version with an extra field is read by the oracle, rejected by ours (Kong)', () => {
+  test('agreement (W3C over Kong, docs/design.md difference 8): a future version with an extra field is read by both', () => {
     const carrier = { traceparent: `01-${T32}-${S}-01-future` };
     expect(oracleIds(w3cOracle, carrier)).toEqual({ traceId: T32, spanId: S, traceFlags: TraceFlags.SAMPLED });
     expect(oursExtract(w3cExtractor, carrier)).toEqual({
-      ctx: undefined,
-      warnings: ['invalid W3C traceparent header; ignoring.'],
+      ctx: { traceId: T32, spanId: S, shouldSample: true, w3cFlags: 1 },
+      warnings: [],
     });
     const fourFields = { traceparent: `01-${T32}-${S}-01` };
     expect(oracleIds(w3cOracle, fourFields)).toEqual({ traceId: T32, spanId: S, traceFlags: TraceFlags.SAMPLED });
     expect(oursExtract(w3cExtractor, fourFields)).toEqual({
-      ctx: undefined,
-      warnings: ['invalid W3C Trace Context version; ignoring.'],
+      ctx: { traceId: T32, spanId: S, shouldSample: true, w3cFlags: 1 },
+      warnings: [],
     });
   });
 
-  test('difference: one surrounding space is tolerated by the oracle, not by ours (Kong)', () => {
+  test('W3C over Kong (docs/design.md difference 8): surrounding OWS is tolerated by both; ours takes any amount of spaces and tabs', () => {
     const carrier = { traceparent: ` 00-${T32}-${S}-01 ` };
     expect(oracleIds(w3cOracle, carrier)).toEqual({ traceId: T32, spanId: S, traceFlags: TraceFlags.SAMPLED });
     expect(oursExtract(w3cExtractor, carrier)).toEqual({
-      ctx: undefined,
-      warnings: ['invalid W3C traceparent header; ignoring.'],
+      ctx: { traceId: T32, spanId: S, shouldSample: true, w3cFlags: 1 },
+      warnings: [],
     });
+    const tabs = { traceparent: `\t 00-${T32}-${S}-01 \t` };
+    expect(oracleIds(w3cOracle, tabs)).toBeUndefined();
+    expect(oursExtract(w3cExtractor, tabs).ctx).toEqual({ traceId: T32, spanId: S, shouldSample: true, w3cFlags: 1 });
   });
 
   test('agreement: all-zero ids and 64-bit trace ids are rejected by both', () => {

@@ -93,7 +93,8 @@ describe('createPropagator as an OTel TextMapPropagator', () => {
     const removed: string[] = [];
     const req = { removeHeader: (n: string) => void removed.push(n) };
     p.inject(ctx, req, { set: () => undefined });
-    expect(removed).toEqual(['x-debug']);
+    // The w3c injector also removes a tracestate that is not its own (docs/design.md difference 8).
+    expect(removed).toEqual(['x-debug', 'tracestate']);
   });
 
   test('a suppressed-tracing context injects nothing', () => {
@@ -130,7 +131,7 @@ describe('createPropagator as an OTel TextMapPropagator', () => {
   test("malformed headers are ignored with Kong's warning and leave the context unchanged", () => {
     const log = recordingLogger();
     const p = createPropagator({ extract: ['w3c'], inject: ['w3c'], default_format: 'w3c' }, { logger: log });
-    const ctx = extract(p, { traceparent: `01-${T32}-${S}-01` });
+    const ctx = extract(p, { traceparent: `ff-${T32}-${S}-01` });
     expect(ctx).toBe(ROOT_CONTEXT);
     expect(log.warnings).toEqual(['invalid W3C Trace Context version; ignoring.']);
   });
@@ -147,7 +148,7 @@ describe('createPropagator as an OTel TextMapPropagator', () => {
 
   test('fields() lists the headers the configured injectors write', () => {
     const p = createPropagator({ extract: [], inject: ['w3c', 'aws'], default_format: 'w3c' });
-    expect(p.fields()).toEqual(['traceparent', 'x-amzn-trace-id']);
+    expect(p.fields()).toEqual(['traceparent', 'tracestate', 'x-amzn-trace-id']);
   });
 
   test("an invalid record fails with the field path and Kong's text", () => {
@@ -203,5 +204,72 @@ describe('the extracted Context behaves as any OTel Context', () => {
     } finally {
       context.disable();
     }
+  });
+});
+
+describe('createPropagator: W3C Trace Context Level 2 (docs/design.md difference 8)', () => {
+  const p = createPropagator({ extract: ['w3c'], inject: ['w3c'], default_format: 'w3c' });
+  const inject = (ctx: ReturnType<typeof extract>): Record<string, string> => {
+    const out: Record<string, string> = {};
+    p.inject(ctx, out, defaultTextMapSetter);
+    return out;
+  };
+
+  test('tracestate is carried as a TraceState on the extracted span context, with keys core TraceState drops', () => {
+    const ctx = extract(p, { traceparent: `00-${T32}-${S}-03`, tracestate: 'foo@=1, 1abc=2 ,,bar=3' });
+    const sc = trace.getSpanContext(ctx);
+    expect(sc?.traceFlags).toBe(3);
+    expect(sc?.traceState?.serialize()).toBe('foo@=1,1abc=2,bar=3');
+    expect(sc?.traceState?.get('1abc')).toBe('2');
+  });
+
+  test('a child span: same trace, new parent id, the random flag kept, tracestate forwarded without a member of ours', () => {
+    const ctx = extract(p, { traceparent: `00-${T32}-${S}-02`, tracestate: 'congo=t61,rojo=00f067aa0ba902b7' });
+    const child = tracer.startSpan('child', {}, ctx);
+    const out = inject(trace.setSpan(ctx, child));
+    // The SDK's parent-based sampler follows the unsampled parent; the incoming random flag stays.
+    expect(out).toEqual({
+      traceparent: `00-${T32}-${child.spanContext().spanId}-02`,
+      tracestate: 'congo=t61,rojo=00f067aa0ba902b7',
+    });
+  });
+
+  test('the extracted context forwarded as it came: flags byte (defined bits) and tracestate', () => {
+    const ctx = extract(p, { traceparent: `cc-${T32}-${S}-ff-future`, tracestate: 'foo=1' });
+    expect(inject(ctx)).toEqual({ traceparent: `00-${T32}-${S}-03`, tracestate: 'foo=1' });
+  });
+
+  test.each([
+    ['33 members', Array.from({ length: 33 }, (_, i) => `k${i}=v`).join(',')],
+    ['an illegal key', 'foo=1,FOO=2'],
+    ['an illegal value', 'foo=bar=baz'],
+  ])('an invalid tracestate (%s) is dropped as a whole; the traceparent is kept', (_name, tracestate) => {
+    const ctx = extract(p, { traceparent: `00-${T32}-${S}-01`, tracestate });
+    expect(trace.getSpanContext(ctx)?.traceState).toBeUndefined();
+    const child = tracer.startSpan('child', {}, ctx);
+    expect(inject(trace.setSpan(ctx, child))).toEqual({ traceparent: `00-${T32}-${child.spanContext().spanId}-01` });
+  });
+
+  test('no tracestate without a valid traceparent: a new root span goes out alone', () => {
+    const cases: Record<string, string>[] = [
+      { tracestate: 'foo=1' },
+      { traceparent: `00-${T32}-${'0'.repeat(16)}-01`, tracestate: 'foo=1' },
+    ];
+    for (const headers of cases) {
+      const ctx = extract(p, headers);
+      expect(trace.getSpanContext(ctx)).toBeUndefined();
+      const root = tracer.startSpan('root', {}, ctx);
+      const out = inject(trace.setSpan(ctx, root));
+      // The SDK made this trace id: its own flags (sampled), no random flag vouched for by us.
+      expect(out).toEqual({ traceparent: `00-${root.spanContext().traceId}-${root.spanContext().spanId}-01` });
+    }
+  });
+
+  test('a tracestate set on the span by the application is injected (validated)', () => {
+    const ctx = extract(p, { traceparent: `00-${T32}-${S}-01`, tracestate: 'foo=1' });
+    const child = tracer.startSpan('child', {}, ctx);
+    const sc = child.spanContext();
+    const withOurs = trace.setSpanContext(ctx, { ...sc, traceState: sc.traceState?.set('gz', 'x') });
+    expect(inject(withOurs).tracestate).toBe('gz=x,foo=1');
   });
 });

@@ -27,22 +27,58 @@ describe('w3c extractor', () => {
     ['02', false, 2],
     ['03', true, 3],
     ['ff', true, 255],
-    ['FE', false, 254],
+    ['fe', false, 254],
   ])('flags %s → sampled %s, w3cFlags %d', (flags, sampled, number) => {
     const { ctx, warnings } = extract({ traceparent: `00-${TRACE}-${SPAN}-${flags}` });
     expect(ctx).toEqual({ traceId: TRACE, spanId: SPAN, shouldSample: sampled, w3cFlags: number });
     expect(warnings).toEqual([]);
   });
 
-  test('upper-case hex is accepted and lowercased', () => {
-    const { ctx, warnings } = extract({ traceparent: `00-${TRACE.toUpperCase()}-${SPAN.toUpperCase()}-01` });
+  test('difference 8: tracestate is read with traceparent, validated and normalised (Kong does not read it)', () => {
+    const { ctx } = extract({ traceparent: `00-${TRACE}-${SPAN}-01`, tracestate: 'b3=1, congo=t61 ,,rojo=00f0' });
+    expect(ctx).toEqual({
+      traceId: TRACE,
+      spanId: SPAN,
+      shouldSample: true,
+      w3cFlags: 1,
+      traceState: 'b3=1,congo=t61,rojo=00f0',
+    });
+  });
+
+  test('difference 8: an invalid tracestate is dropped, the traceparent is kept, no warning', () => {
+    const { ctx, warnings } = extract({ traceparent: `00-${TRACE}-${SPAN}-01`, tracestate: 'congo=t61,FOO=1' });
     expect(ctx).toEqual({ traceId: TRACE, spanId: SPAN, shouldSample: true, w3cFlags: 1 });
     expect(warnings).toEqual([]);
   });
 
-  test('tracestate is not read', () => {
-    const { ctx } = extract({ traceparent: `00-${TRACE}-${SPAN}-01`, tracestate: 'b3=1,congo=t61' });
+  test('difference 8: several tracestate lines (an array) are one list, joined with a comma', () => {
+    const { ctx } = extract({ traceparent: `00-${TRACE}-${SPAN}-00`, tracestate: ['foo=1,bar=2', '', 'baz=3'] });
+    expect(ctx?.traceState).toBe('foo=1,bar=2,baz=3');
+  });
+
+  test('difference 8: no tracestate without a valid traceparent', () => {
+    expect(extract({ tracestate: 'foo=1' }).ctx).toBeUndefined();
+    expect(extract({ traceparent: `00-${TRACE}-${'0'.repeat(16)}-01`, tracestate: 'foo=1' }).ctx).toBeUndefined();
+  });
+
+  test.each([
+    ['version cc, four fields', `cc-${TRACE}-${SPAN}-01`, 1],
+    ['version 01 with a fifth field', `01-${TRACE}-${SPAN}-03-what-the-future-will-be-like`, 3],
+    ['version fe, a trailing dash', `fe-${TRACE}-${SPAN}-00-`, 0],
+    ['version 01, non-hex future fields', `01-${TRACE}-${SPAN}-01-x.y_z`, 1],
+  ])('difference 8: a future version is read by its version-00 fields (Kong refuses it): %s', (_name, value, flags) => {
+    const { ctx, warnings } = extract({ traceparent: value });
+    expect(ctx).toEqual({ traceId: TRACE, spanId: SPAN, shouldSample: (flags & 1) === 1, w3cFlags: flags });
+    expect(warnings).toEqual([]);
+  });
+
+  test.each([
+    ['a space', ` 00-${TRACE}-${SPAN}-01 `],
+    ['tabs and spaces', `\t 00-${TRACE}-${SPAN}-01 \t`],
+  ])('difference 8: OWS around the value is allowed (W3C; Kong refuses it): %s', (_name, value) => {
+    const { ctx, warnings } = extract({ traceparent: value });
     expect(ctx).toEqual({ traceId: TRACE, spanId: SPAN, shouldSample: true, w3cFlags: 1 });
+    expect(warnings).toEqual([]);
   });
 
   test.each([
@@ -68,15 +104,22 @@ describe('w3c extractor', () => {
     ['a fifth hex field', `00-${TRACE}-${SPAN}-01-00`, INVALID_HEADER],
     ['a non-hex character', `00-${TRACE.slice(0, 31)}g-${SPAN}-01`, INVALID_HEADER],
     ['an empty group', `00--${SPAN}-01`, INVALID_HEADER],
-    ['a leading space', ` 00-${TRACE}-${SPAN}-01`, INVALID_HEADER],
-    ['a trailing space', `00-${TRACE}-${SPAN}-01 `, INVALID_HEADER],
     ['a trailing newline', `00-${TRACE}-${SPAN}-01\n`, INVALID_HEADER],
     ['underscores', `00_${TRACE}_${SPAN}_01`, INVALID_HEADER],
-    ['version 01', `01-${TRACE}-${SPAN}-01`, INVALID_VERSION],
     ['version ff', `ff-${TRACE}-${SPAN}-01`, INVALID_VERSION],
+    ['version ff with a fifth field', `ff-${TRACE}-${SPAN}-01-future`, INVALID_HEADER],
     ['a one-digit version', `0-${TRACE}-${SPAN}-01`, INVALID_VERSION],
     ['a three-digit version', `000-${TRACE}-${SPAN}-01`, INVALID_VERSION],
-    ['a bad version before a bad trace id', `01-${'0'.repeat(32)}-${SPAN}-01`, INVALID_VERSION],
+    ['an upper-case version (difference 8)', `CC-${TRACE}-${SPAN}-01`, INVALID_VERSION],
+    ['a bad version before a bad trace id', `ff-${'0'.repeat(32)}-${SPAN}-01`, INVALID_VERSION],
+    ['version 00 with a fifth field (W3C)', `00-${TRACE}-${SPAN}-01-future`, INVALID_HEADER],
+    ['a future version followed by a dot (difference 8)', `cc-${TRACE}-${SPAN}-01.future`, INVALID_HEADER],
+    ['a future version with a 33-character trace id', `cc-0${TRACE}-${SPAN}-01`, INVALID_HEADER],
+    ['a future version with a bad trace id', `cc-${'0'.repeat(32)}-${SPAN}-01-x`, INVALID_TRACE],
+    ['a future version with a one-digit flags field', `cc-${TRACE}-${SPAN}-1`, INVALID_FLAGS],
+    ['an upper-case trace id (difference 8)', `00-${TRACE.toUpperCase()}-${SPAN}-01`, INVALID_TRACE],
+    ['an upper-case parent id (difference 8)', `00-${TRACE}-${SPAN.toUpperCase()}-01`, INVALID_PARENT],
+    ['upper-case flags (difference 8)', `00-${TRACE}-${SPAN}-0A`, INVALID_FLAGS],
     ['a 31-character trace id', `00-${TRACE.slice(1)}-${SPAN}-01`, INVALID_TRACE],
     ['a 33-character trace id', `00-0${TRACE}-${SPAN}-01`, INVALID_TRACE],
     ['a 64-bit (16-character) trace id', `00-${TRACE.slice(16)}-${SPAN}-01`, INVALID_TRACE],
@@ -122,6 +165,39 @@ describe('w3c injector', () => {
   test('the b3 debug flag, parent and baggage are not written', () => {
     const { headers } = inject({ traceId: TRACE, spanId: SPAN, parentId: SPAN, flags: '1', baggage: { k: 'v' } });
     expect(headers).toEqual({ traceparent: `00-${TRACE}-${SPAN}-00` });
+  });
+
+  test.each([
+    [0x02, true, '03'],
+    [0x02, false, '02'],
+    [0x03, false, '02'],
+    [0xff, true, '03'],
+    [0xfc, false, '00'],
+    [0x01, false, '00'],
+  ])(
+    'difference 8: w3cFlags %d, shouldSample %s → flags %s (random bit kept, sampled ours, undefined bits zero)',
+    (w3cFlags, shouldSample, flags) => {
+      const { headers } = inject({ traceId: TRACE, spanId: SPAN, shouldSample, w3cFlags });
+      expect(headers).toEqual({ traceparent: `00-${TRACE}-${SPAN}-${flags}` });
+    },
+  );
+
+  test('difference 8: tracestate is written with the traceparent, an other copy is removed', () => {
+    expect(inject({ traceId: TRACE, spanId: SPAN, shouldSample: true, traceState: 'foo=1,bar=2' }).headers).toEqual({
+      traceparent: `00-${TRACE}-${SPAN}-01`,
+      tracestate: 'foo=1,bar=2',
+    });
+    const stale = { tracestate: 'foo=1,FOO=2', keep: 'x' };
+    expect(injectWith(w3cInjector, { traceId: TRACE, spanId: SPAN, shouldSample: true }, stale).headers).toEqual({
+      keep: 'x',
+      traceparent: `00-${TRACE}-${SPAN}-01`,
+    });
+  });
+
+  test('difference 8: a future version goes out as version 00 with the incoming random flag', () => {
+    const { ctx } = extract({ traceparent: `cc-${TRACE}-${SPAN}-03-future`, tracestate: 'foo=1' });
+    const { headers } = inject({ ...ctx, spanId: 'a'.repeat(16), shouldSample: ctx?.shouldSample });
+    expect(headers).toEqual({ traceparent: `00-${TRACE}-${'a'.repeat(16)}-03`, tracestate: 'foo=1' });
   });
 
   test('extract → inject round trip keeps ids and the sampled bit', () => {

@@ -307,9 +307,10 @@ describe('end to end: nothing from a request or the config adds a header line', 
     expect(huge.length).toBe(MAX_TRACE_HEADER_BYTES + 1);
     const { response, upstreamHead: up } = await exchange('/oversized', [`traceparent: ${huge}`]);
     expect(gatewayLog.warnings).toEqual([`traceparent header over ${MAX_TRACE_HEADER_BYTES} bytes; ignoring.`]);
-    // Nothing extracted: a new trace, injected as default_format (w3c) over the client's header.
+    // Nothing extracted: a new trace (random flag, docs/design.md difference 8), injected as
+    // default_format (w3c) over the client's header.
     const traceparent = only(up, 'traceparent');
-    expect(traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    expect(traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-03$/);
     expect(traceparent.slice(3, 35)).not.toBe(T32);
     expect(only(response, 'x-trace-id')).toBe(traceparent.slice(3, 35));
   });
@@ -321,7 +322,7 @@ describe('end to end: nothing from a request or the config adds a header line', 
     const { upstreamHead: up } = await exchange('/oversized-jaeger', [`uber-trace-id: ${huge}`]);
     expect(gatewayLog.warnings).toEqual([`uber-trace-id header over ${MAX_TRACE_HEADER_BYTES} bytes; ignoring.`]);
     expect(up.fields.filter(([n]) => n === 'uber-trace-id')).toEqual([]);
-    expect(only(up, 'traceparent')).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    expect(only(up, 'traceparent')).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-03$/);
   });
 
   test('baggage over the limits is not re-sent: an item escaping past 4096 bytes, an item over 4096', async () => {

@@ -227,7 +227,8 @@ export interface CheckingUpstream extends Listening {
   received(): number;
 }
 
-const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/;
+// Sampled bit and the random flag (docs/design.md difference 8); every other bit zero.
+const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[0-3]$/;
 
 /** Answers `ok`, echoing the `traceparent` it received; counts missing or malformed ones. */
 export async function startCheckingUpstream(): Promise<CheckingUpstream> {

@@ -115,7 +115,8 @@ describe('RequestTrace phase fallbacks (§2.6)', () => {
     const t1 = plugin.startHttp(fakeRequest());
     t1.access(null, { setHeader: (n: string, v: string) => set.push([n, v]), removeHeader: () => undefined });
     expect(set.map(([n]) => n)).toEqual(['traceparent']);
-    expect(set[0][1]).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
+    // a new trace: not sampled, our random id (docs/design.md difference 8)
+    expect(set[0][1]).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-02$/);
     const obj: Record<string, string> = { TraceParent: 'stale', Other: 'x' };
     const t2 = plugin.startHttp(fakeRequest());
     t2.access(null, obj);
