@@ -1,7 +1,7 @@
 /**
  * Command-line parsing for `gateway-zipkin` (the contract in docs/design.md, "Command line"):
  *
- *     gateway-zipkin --config FILE [--listen HOST:PORT] [--stream-listen HOST:PORT]...
+ *     gateway-zipkin --config FILE [--listen HOST:PORT] [--stream-listen HOST:PORT]... [--status-listen HOST:PORT]
  *     gateway-zipkin receive [--listen HOST:PORT] [--json] [--tags]
  *     gateway-zipkin --help
  *
@@ -19,6 +19,7 @@ export const DEFAULT_RECEIVER_LISTEN: ListenAddress = Object.freeze({ host: '127
 
 export const USAGE = `Usage:
   gateway-zipkin --config FILE [--listen HOST:PORT] [--stream-listen HOST:PORT]...
+                 [--status-listen HOST:PORT]
   gateway-zipkin receive [--listen HOST:PORT] [--json] [--tags]
   gateway-zipkin --help
 
@@ -30,10 +31,25 @@ Gateway:
                             and zipkin plugins
   --listen HOST:PORT        HTTP proxy address (default 127.0.0.1:8000; port 0 = any free port)
   --stream-listen HOST:PORT TCP proxy address for tcp routes (repeatable)
+  --status-listen HOST:PORT status listener (Kong's status_listen; off by default): a
+                            separate, untraced server answering GET /status (below)
 
   Prints "proxy listening on http://HOST:PORT" (and "stream listening on tcp://HOST:PORT"
-  per stream address) on stdout once ready; logs go to stderr. SIGTERM or SIGINT stops
-  accepting, finishes requests in flight, delivers the queued spans and exits 0.
+  per stream address, "status listening on http://HOST:PORT" for the status listener) on
+  stdout once ready; logs go to stderr. SIGTERM or SIGINT stops accepting (the status
+  listener too), finishes requests in flight, delivers the queued spans and exits 0.
+
+  GET /status answers 200 with JSON (other paths 404 {"message":"Not found"}, other
+  methods 405 {"message":"Method not allowed"}):
+    {"process": {"pid", "uptime_seconds", "node_version", "version"},
+     "server": {"connections_accepted", "connections_active", "total_requests"},
+     "stream": {"connections_accepted", "connections_active"},
+     "plugins": [{"id", "name", "instance_name", "scope", "service", "route",
+                  "queue": {"queued", "sent", "dropped": {"queue_full", "max_bytes",
+                            "too_large", "retry_exhausted", "shutdown"}, "retried",
+                            "batches", "size": {"entries", "bytes"}, "inFlight"}}]}
+  "server" counts the HTTP proxy listener, "stream" the stream listeners; "queue" holds
+  the plugin's queue counters (totals since start, except "size" and "inFlight").
 
 receive:
   --listen HOST:PORT        receiver address (default 127.0.0.1:9411); spans are accepted
@@ -57,6 +73,8 @@ export type CliCommand =
       readonly config: string;
       readonly listen: ListenAddress;
       readonly streamListen: readonly ListenAddress[];
+      /** null: no status listener. */
+      readonly statusListen: ListenAddress | null;
     }
   | { readonly kind: 'receive'; readonly listen: ListenAddress; readonly json: boolean; readonly tags: boolean };
 
@@ -102,6 +120,7 @@ const GATEWAY_OPTIONS = {
   config: { type: 'string' },
   listen: { type: 'string' },
   'stream-listen': { type: 'string', multiple: true },
+  'status-listen': { type: 'string' },
 } as const;
 
 function required(name: string, value: string | undefined): string {
@@ -139,5 +158,9 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
     streamListen: (values['stream-listen'] ?? []).map((text) =>
       parseListenAddress('--stream-listen', required('--stream-listen', text)),
     ),
+    statusListen:
+      values['status-listen'] === undefined
+        ? null
+        : parseListenAddress('--status-listen', required('--status-listen', values['status-listen'])),
   };
 }

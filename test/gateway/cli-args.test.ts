@@ -11,6 +11,8 @@ describe('parseCliArgs', () => {
         '--stream-listen',
         '127.0.0.1:1',
         '--stream-listen=[::1]:2',
+        '--status-listen',
+        '127.0.0.1:0',
       ]),
     ).toEqual({
       kind: 'gateway',
@@ -20,12 +22,17 @@ describe('parseCliArgs', () => {
         { host: '127.0.0.1', port: 1 },
         { host: '::1', port: 2 },
       ],
+      statusListen: { host: '127.0.0.1', port: 0 },
     });
     expect(parseCliArgs(['--config', 'k.yml'])).toEqual({
       kind: 'gateway',
       config: 'k.yml',
       listen: { host: '127.0.0.1', port: 8000 },
       streamListen: [],
+      statusListen: null,
+    });
+    expect(parseCliArgs(['--config', 'k.yml', '--status-listen=[::1]:8100'])).toMatchObject({
+      statusListen: { host: '::1', port: 8100 },
     });
   });
 
@@ -56,6 +63,11 @@ describe('parseCliArgs', () => {
     [['--config', 'k', 'extra'], "unexpected argument 'extra'"],
     [['receive', '--listen', 'bad'], "--listen: expected HOST:PORT (e.g. 127.0.0.1:8000, [::1]:0), got 'bad'"],
     [['--listen', '127.0.0.1:1'], '--config FILE is required'],
+    [['--config', 'k', '--status-listen'], '--status-listen needs a value'],
+    [
+      ['--config', 'k', '--status-listen', '8100'],
+      "--status-listen: expected HOST:PORT (e.g. 127.0.0.1:8000, [::1]:0), got '8100'",
+    ],
   ])('%j is refused: %s', (args, message) => {
     expect(() => parseCliArgs(args)).toThrow(expect.objectContaining({ name: 'UsageError', message }));
   });
