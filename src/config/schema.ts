@@ -2,9 +2,12 @@
  * The field checks of Kong's schema library (`kong/db/schema/init.lua`) as a small engine:
  * a field spec (type, default, `one_of`, `between`, custom check) and `checkValue`, which
  * records each wrong field as a `ConfigIssue` with Kong's text. The zipkin `config` schema
- * (validate.ts) and the decK loader's readers are both built on it.
+ * (validate.ts) and the decK loader's readers are both built on it. An unknown key close
+ * to a field of its record gets a suggestion after Kong's text
+ * (`unknown field (did you mean 'sample_ratio'?)`, see suggest.ts).
  */
 import type { ConfigIssue } from './errors';
+import { didYouMean } from './suggest';
 
 // Kong's texts (`validation_errors` in kong/db/schema/init.lua).
 export const REQUIRED = 'required field missing';
@@ -153,7 +156,7 @@ export function checkRecord(
   }
   for (const key of Object.keys(input)) {
     if (!spec.fields.has(key)) {
-      fail(issues, `${path}.${key}`, UNKNOWN);
+      fail(issues, `${path}.${key}`, UNKNOWN + didYouMean(key, spec.fields.keys()));
       ok = false;
     }
   }

@@ -1,7 +1,7 @@
 /**
  * Command-line parsing for `gateway-zipkin` (the contract in docs/design.md, "Command line"):
  *
- *     gateway-zipkin --config FILE [--listen HOST:PORT] [--stream-listen HOST:PORT]...
+ *     gateway-zipkin --config FILE [--listen HOST:PORT] [--stream-listen HOST:PORT]... [--status-listen HOST:PORT]
  *     gateway-zipkin receive [--listen HOST:PORT] [--json] [--tags]
  *     gateway-zipkin --help
  *
@@ -22,6 +22,7 @@ export const DEFAULT_RECEIVER_LISTEN: ListenAddress = Object.freeze({ host: '127
 
 export const USAGE = `Usage:
   gateway-zipkin --config FILE [--listen HOST:PORT] [--stream-listen HOST:PORT]...
+                 [--status-listen HOST:PORT]
   gateway-zipkin receive [--listen HOST:PORT] [--json] [--tags]
   gateway-zipkin --help
 
@@ -36,11 +37,26 @@ Gateway:
   --drain-timeout SECONDS   the whole graceful shutdown ends within this (default 25, inside
                             Kubernetes' 30 s grace period); spans not delivered by then are
                             counted and logged as lost
+  --status-listen HOST:PORT status listener (Kong's status_listen; off by default): a
+                            separate, untraced server answering GET /status (below)
 
   Prints "proxy listening on http://HOST:PORT" (and "stream listening on tcp://HOST:PORT"
-  per stream address) on stdout once ready; logs go to stderr. SIGTERM or SIGINT stops
-  accepting, finishes requests in flight (at most 10 s), delivers the queued spans and
-  exits 0.
+  per stream address, "status listening on http://HOST:PORT" for the status listener) on
+  stdout once ready; logs go to stderr. SIGTERM or SIGINT stops accepting (the status
+  listener too), finishes requests in flight (at most 10 s), delivers the queued spans and
+  exits 0, all within --drain-timeout.
+
+  GET /status answers 200 with JSON (other paths 404 {"message":"Not found"}, other
+  methods 405 {"message":"Method not allowed"}):
+    {"process": {"pid", "uptime_seconds", "node_version", "version"},
+     "server": {"connections_accepted", "connections_active", "total_requests"},
+     "stream": {"connections_accepted", "connections_active"},
+     "plugins": [{"id", "name", "instance_name", "scope", "service", "route",
+                  "queue": {"queued", "sent", "dropped": {"queue_full", "max_bytes",
+                            "too_large", "retry_exhausted", "shutdown"}, "retried",
+                            "batches", "size": {"entries", "bytes"}, "inFlight"}}]}
+  "server" counts the HTTP proxy listener, "stream" the stream listeners; "queue" holds
+  the plugin's queue counters (totals since start, except "size" and "inFlight").
 
 receive:
   --listen HOST:PORT        receiver address (default 127.0.0.1:9411); spans are accepted
@@ -66,6 +82,8 @@ export type CliCommand =
       readonly streamListen: readonly ListenAddress[];
       /** The whole graceful shutdown's deadline, ms. */
       readonly drainTimeoutMs: number;
+      /** null: no status listener. */
+      readonly statusListen: ListenAddress | null;
     }
   | { readonly kind: 'receive'; readonly listen: ListenAddress; readonly json: boolean; readonly tags: boolean };
 
@@ -112,6 +130,7 @@ const GATEWAY_OPTIONS = {
   listen: { type: 'string' },
   'stream-listen': { type: 'string', multiple: true },
   'drain-timeout': { type: 'string' },
+  'status-listen': { type: 'string' },
 } as const;
 
 function required(name: string, value: string | undefined): string {
@@ -155,5 +174,9 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
     streamListen: (values['stream-listen'] ?? []).map((text) =>
       parseListenAddress('--stream-listen', required('--stream-listen', text)),
     ),
+    statusListen:
+      values['status-listen'] === undefined
+        ? null
+        : parseListenAddress('--status-listen', required('--status-listen', values['status-listen'])),
   };
 }

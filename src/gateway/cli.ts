@@ -5,7 +5,8 @@
  *
  * - `--config FILE`: loads the decK file (a bad one exits 1 before listening, one
  *   `error <path>: <reason>` line per issue on stderr), starts the gateway, prints one
- *   `proxy listening on http://HOST:PORT` / `stream listening on tcp://HOST:PORT` line per
+ *   `proxy listening on http://HOST:PORT` / `stream listening on tcp://HOST:PORT` /
+ *   `status listening on http://HOST:PORT` (`--status-listen`, see `./status`) line per
  *   listener on stdout once all are bound, and runs until SIGTERM or SIGINT: then it stops
  *   accepting, lets requests in flight finish, drains the zipkin queues and exits 0. A
  *   second signal cuts the connections still open and exits 1 at once, without waiting
@@ -106,7 +107,13 @@ async function runGateway(
   try {
     let gateway: RunningGateway;
     try {
-      gateway = await startGateway({ config, listen: command.listen, streamListen: command.streamListen, logger });
+      gateway = await startGateway({
+        config,
+        listen: command.listen,
+        streamListen: command.streamListen,
+        statusListen: command.statusListen,
+        logger,
+      });
     } catch (err) {
       if (!(err instanceof ListenError)) throw err;
       logger.error(err.message);

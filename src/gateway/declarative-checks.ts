@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ConfigIssue } from '../config/errors';
 import { checkValue, fail, type FieldSpec, INVALID, REQUIRED, UNKNOWN } from '../config/schema';
+import { didYouMean } from '../config/suggest';
 
 // Kong's typedefs: uuid, utf8_name.
 const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
@@ -38,13 +39,15 @@ export class Checker {
   /**
    * Reports every key outside `supported` (what this gateway reads), naming what is
    * supported; a key of `kongOnly` (a Kong field it does not read) is "not supported"
-   * rather than "unknown field", so a decK dump gets a precise answer.
+   * rather than "unknown field", so a decK dump gets a precise answer. An unknown key close
+   * to a supported one ends with ` (did you mean '<key>'?)`.
    */
   keys(rec: Rec, path: string, supported: readonly string[], kongOnly: readonly string[]): void {
     for (const key of Object.keys(rec)) {
       if (supported.includes(key)) continue;
-      const kind = kongOnly.includes(key) ? 'not supported by gateway-zipkin' : UNKNOWN;
-      this.fail(`${path}.${key}`, `${kind} (supported: ${supported.join(', ')})`);
+      const list = `(supported: ${supported.join(', ')})`;
+      if (kongOnly.includes(key)) this.fail(`${path}.${key}`, `not supported by gateway-zipkin ${list}`);
+      else this.fail(`${path}.${key}`, `${UNKNOWN} ${list}${didYouMean(key, supported)}`);
     }
   }
 

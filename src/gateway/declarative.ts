@@ -18,6 +18,7 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../config/errors';
+import { didYouMean } from '../config/suggest';
 import { isRecord, quote } from './declarative-checks';
 import type { DeclarativeConfig, GatewayRoute, GatewayService, GatewayUpstream } from './model';
 import { each, LoadState } from './declarative-state';
@@ -35,7 +36,10 @@ function load(input: unknown): DeclarativeConfig {
 
   for (const key of Object.keys(input)) {
     if (!(TOP_KEYS as readonly string[]).includes(key)) {
-      check.fail(key, `not supported by gateway-zipkin (supported top-level keys: ${TOP_KEYS.join(', ')})`);
+      check.fail(
+        key,
+        `not supported by gateway-zipkin (supported top-level keys: ${TOP_KEYS.join(', ')})${didYouMean(key, TOP_KEYS)}`,
+      );
     }
   }
   checkFormatVersion(state, input._format_version);

@@ -1,7 +1,8 @@
 /**
  * The reference gateway assembled from a loaded decK file: the router, the balancers, one
  * zipkin plugin instance per enabled plugin, the HTTP proxy on one address and the stream
- * proxy on each `--stream-listen` address; and Kong's graceful shutdown: stop accepting,
+ * proxy on each `--stream-listen` address, the status listener on `--status-listen` (see
+ * `./status`); and Kong's graceful shutdown: stop accepting (the status listener too),
  * let requests and sessions in flight finish (at most `graceMs`, then cut them), then
  * drain every plugin's queue.
  */
@@ -13,6 +14,7 @@ import type { DeclarativeConfig } from './model';
 import { createPluginInstances, type PluginInstances } from './plugin-instances';
 import { GatewayHttpProxy } from './proxy';
 import { GatewayRouter } from './router';
+import { ConnectionCounters, StatusServer } from './status';
 import { GatewayStreamProxy } from './stream';
 
 export interface ListenAddress {
@@ -27,22 +29,24 @@ export interface GatewayOptions {
   /** The HTTP proxy address (Kong's default proxy port is 8000). */
   readonly listen: ListenAddress;
   readonly streamListen?: readonly ListenAddress[];
+  /** The status listener's address (Kong's `status_listen`); none when absent. */
+  readonly statusListen?: ListenAddress | null;
   readonly logger: Logger;
   /** `kong.node.id` (default: one random UUID per process). */
   readonly nodeId?: string;
 }
 
 export interface GatewayListener {
-  readonly kind: 'proxy' | 'stream';
+  readonly kind: 'proxy' | 'stream' | 'status';
   readonly host: string;
   /** The bound port (the real one when 0 was asked). */
   readonly port: number;
-  /** `http://HOST:PORT` or `tcp://HOST:PORT`. */
+  /** `http://HOST:PORT` (proxy, status) or `tcp://HOST:PORT` (stream). */
   readonly url: string;
 }
 
 export interface RunningGateway {
-  /** The proxy first, then the stream listeners in the order given. */
+  /** The proxy first, then the stream listeners in the order given, then the status listener. */
   readonly listeners: readonly GatewayListener[];
   readonly plugins: PluginInstances;
   /**
@@ -90,10 +94,18 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const streams = (options.streamListen ?? []).map(
     () => new GatewayStreamProxy({ router, balancers, plugins: plugins.byId, logger }),
   );
+  let status: StatusServer | null = null;
+  if (options.statusListen != null) {
+    const httpCounters = new ConnectionCounters();
+    const streamCounters = new ConnectionCounters();
+    httpCounters.watch(http.server);
+    for (const s of streams) streamCounters.watch(s.server);
+    status = new StatusServer({ config, plugins: plugins.byId, http: httpCounters, stream: streamCounters });
+  }
 
   const listeners: GatewayListener[] = [];
   const bound: Server[] = [];
-  const bind = async (server: Server, address: ListenAddress, kind: 'proxy' | 'stream'): Promise<void> => {
+  const bind = async (server: Server, address: ListenAddress, kind: GatewayListener['kind']): Promise<void> => {
     let port: number;
     try {
       port = await listen(server, address);
@@ -101,13 +113,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       throw new ListenError(address, err as Error);
     }
     bound.push(server);
-    const scheme = kind === 'proxy' ? 'http' : 'tcp';
+    const scheme = kind === 'stream' ? 'tcp' : 'http';
     listeners.push({ kind, host: address.host, port, url: `${scheme}://${formatHost(address.host)}:${port}` });
   };
   try {
     await bind(http.server, options.listen, 'proxy');
     const streamListen = options.streamListen ?? [];
     for (let i = 0; i < streams.length; i++) await bind(streams[i].server, streamListen[i], 'stream');
+    if (status !== null && options.statusListen != null) await bind(status.server, options.statusListen, 'status');
   } catch (err) {
     await Promise.all(bound.map((s) => new Promise((r) => s.close(r))));
     http.destroyAgents();
@@ -117,7 +130,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   const forceClose = (): void => {
     http.server.closeAllConnections();
+    status?.server.closeAllConnections();
     for (const s of streams) s.destroySessions();
+  };
+  const closeIdle = (): void => {
+    http.server.closeIdleConnections();
+    status?.server.closeIdleConnections();
   };
   let stopping: Promise<void> | null = null;
   return {
@@ -128,10 +146,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       stopping ??= (async () => {
         const started = performance.now();
         if (deadlineMs !== undefined) graceMs = Math.min(graceMs, deadlineMs);
-        const closed = Promise.all([http.stopAccepting(), ...streams.map((s) => s.stopAccepting())]);
+        const closed = Promise.all([
+          http.stopAccepting(),
+          ...streams.map((s) => s.stopAccepting()),
+          ...(status === null ? [] : [status.stopAccepting()]),
+        ]);
         // Kept-alive client connections between requests: close them as soon as they are idle.
-        http.server.closeIdleConnections();
-        const idle = setInterval(() => http.server.closeIdleConnections(), 50);
+        closeIdle();
+        const idle = setInterval(closeIdle, 50);
         const grace = setTimeout(forceClose, graceMs);
         try {
           await closed;

@@ -671,7 +671,41 @@ describe('unknown fields', () => {
     expect(issuesOf({ sampleRatio: 1, queue: { queue_size: 10, batch_flush_delay: 2 } })).toEqual([
       { path: 'config.queue.queue_size', reason: 'unknown field' },
       { path: 'config.queue.batch_flush_delay', reason: 'unknown field' },
-      { path: 'config.sampleRatio', reason: 'unknown field' },
+      { path: 'config.sampleRatio', reason: "unknown field (did you mean 'sample_ratio'?)" },
+    ]);
+  });
+
+  test("a key close to a field of its own record gets a suggestion after Kong's text", () => {
+    expect(
+      issuesOf({
+        sample_rate: 1,
+        htpp_endpoint: 'http://z:9411/api/v2/spans',
+        Local_Service_Name: 'x',
+        queue: { max_batch_sise: 10, max_entires: 5, max_byte: 1 },
+        propagation: { default_format: 'b3', injcet: ['w3c'], extract: ['b3'] },
+        static_tags: [{ name: 'a', valeu: 'b' }],
+      }),
+    ).toEqual([
+      { path: 'config.static_tags[0].value', reason: 'required field missing' },
+      { path: 'config.static_tags[0].valeu', reason: "unknown field (did you mean 'value'?)" },
+      { path: 'config.queue.max_batch_sise', reason: "unknown field (did you mean 'max_batch_size'?)" },
+      { path: 'config.queue.max_entires', reason: "unknown field (did you mean 'max_entries'?)" },
+      { path: 'config.queue.max_byte', reason: "unknown field (did you mean 'max_bytes'?)" },
+      { path: 'config.propagation.injcet', reason: "unknown field (did you mean 'inject'?)" },
+      { path: 'config.sample_rate', reason: "unknown field (did you mean 'sample_ratio'?)" },
+      { path: 'config.htpp_endpoint', reason: "unknown field (did you mean 'http_endpoint'?)" },
+      { path: 'config.Local_Service_Name', reason: "unknown field (did you mean 'local_service_name'?)" },
+    ]);
+  });
+
+  test('no suggestion when nothing is close, nor for very short keys, nor from another record', () => {
+    expect(
+      issuesOf({ id: 1, tag: 'x', queue: { sample_ratio: 1 }, propagation: { default_format: 'b3', clean: [] } }),
+    ).toEqual([
+      { path: 'config.queue.sample_ratio', reason: 'unknown field' },
+      { path: 'config.propagation.clean', reason: "unknown field (did you mean 'clear'?)" },
+      { path: 'config.id', reason: 'unknown field' },
+      { path: 'config.tag', reason: 'unknown field' },
     ]);
   });
 

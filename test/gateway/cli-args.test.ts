@@ -11,6 +11,8 @@ describe('parseCliArgs', () => {
         '--stream-listen',
         '127.0.0.1:1',
         '--stream-listen=[::1]:2',
+        '--status-listen',
+        '127.0.0.1:0',
       ]),
     ).toEqual({
       kind: 'gateway',
@@ -21,6 +23,7 @@ describe('parseCliArgs', () => {
         { host: '::1', port: 2 },
       ],
       drainTimeoutMs: 25_000,
+      statusListen: { host: '127.0.0.1', port: 0 },
     });
     expect(parseCliArgs(['--config', 'k.yml'])).toEqual({
       kind: 'gateway',
@@ -28,6 +31,10 @@ describe('parseCliArgs', () => {
       listen: { host: '127.0.0.1', port: 8000 },
       streamListen: [],
       drainTimeoutMs: 25_000,
+      statusListen: null,
+    });
+    expect(parseCliArgs(['--config', 'k.yml', '--status-listen=[::1]:8100'])).toMatchObject({
+      statusListen: { host: '::1', port: 8100 },
     });
     expect(parseCliArgs(['--config', 'k.yml', '--drain-timeout', '1.5'])).toMatchObject({ drainTimeoutMs: 1500 });
   });
@@ -61,6 +68,11 @@ describe('parseCliArgs', () => {
     [['--listen', '127.0.0.1:1'], '--config FILE is required'],
     [['--config', 'k', '--drain-timeout', 'soon'], "--drain-timeout: expected seconds (e.g. 25), got 'soon'"],
     [['--config', 'k', '--drain-timeout=-1'], "--drain-timeout: expected seconds (e.g. 25), got '-1'"],
+    [['--config', 'k', '--status-listen'], '--status-listen needs a value'],
+    [
+      ['--config', 'k', '--status-listen', '8100'],
+      "--status-listen: expected HOST:PORT (e.g. 127.0.0.1:8000, [::1]:0), got '8100'",
+    ],
   ])('%j is refused: %s', (args, message) => {
     expect(() => parseCliArgs(args)).toThrow(expect.objectContaining({ name: 'UsageError', message }));
   });

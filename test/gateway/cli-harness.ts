@@ -128,7 +128,7 @@ export interface CliProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-const READY_RE = /^(?:proxy|stream|receiver) listening on \S+$/gm;
+const READY_RE = /^(?:proxy|stream|status|receiver) listening on \S+$/gm;
 
 export function runCli(args: readonly string[]): CliProcess {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });

@@ -448,6 +448,39 @@ describe('rejections: every issue with its path and text', () => {
     ]);
   });
 
+  it("unknown keys close to a supported one: Kong's text, then the suggestion", () => {
+    const SERVICE_KEYS =
+      'id, name, url, protocol, host, port, path, retries, connect_timeout, write_timeout, read_timeout, routes, plugins, tags';
+    const ROUTE_KEYS =
+      'id, name, service, protocols, methods, hosts, paths, regex_priority, strip_path, preserve_host, destinations, plugins, tags';
+    expect(
+      reasons({
+        _format_version: '3.0',
+        servcies: [],
+        services: [
+          {
+            name: 's',
+            host: 'x',
+            retires: 2,
+            routes: [{ name: 'r', paths: ['/'], strip_pth: true, protocol: ['http'] }],
+            plugins: [{ name: 'zipkin', instance: 'a', config: { sample_rate: 1, htpp_endpoint: 'http://z/' } }],
+          },
+        ],
+        upstreams: [{ name: 'u', target: [], targets: [{ target: 'a:1', wieght: 5 }] }],
+      }),
+    ).toEqual([
+      "servcies: not supported by gateway-zipkin (supported top-level keys: _format_version, services, routes, upstreams, plugins) (did you mean 'services'?)",
+      "upstreams[0].target: unknown field (supported: id, name, algorithm, slots, targets, tags) (did you mean 'targets'?)",
+      "upstreams[0].targets[0].wieght: unknown field (supported: id, target, weight, tags) (did you mean 'weight'?)",
+      `services[0].retires: unknown field (supported: ${SERVICE_KEYS}) (did you mean 'retries'?)`,
+      `services[0].routes[0].strip_pth: unknown field (supported: ${ROUTE_KEYS}) (did you mean 'strip_path'?)`,
+      `services[0].routes[0].protocol: unknown field (supported: ${ROUTE_KEYS}) (did you mean 'protocols'?)`,
+      `services[0].plugins[0].instance: unknown field (supported: id, name, instance_name, enabled, protocols, config, service, route, tags)`,
+      "services[0].plugins[0].config.sample_rate: unknown field (did you mean 'sample_ratio'?)",
+      "services[0].plugins[0].config.htpp_endpoint: unknown field (did you mean 'http_endpoint'?)",
+    ]);
+  });
+
   it('nested plugins cannot name another scope; one instance per scope', () => {
     expect(
       reasons({
