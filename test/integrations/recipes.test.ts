@@ -1,7 +1,7 @@
 /**
  * The README's recipes, run as a user runs them: each built example is a child process with
- * the real OpenTelemetry packages (NodeSDK, instrumentation-http and -express, the OTLP
- * HTTP exporter) sending to a local OTLP receiver that decodes what it gets, in front of a
+ * the real OpenTelemetry packages (NodeSDK or a NodeTracerProvider, instrumentation-http and
+ * -express, the OTLP HTTP exporter) sending to a local OTLP receiver that decodes what it gets, in front of a
  * real echo upstream. Instrumentations patch modules only outside jest, hence the child
  * processes. Needs `npm run build` first.
  */
@@ -119,6 +119,54 @@ describe('recipe: NodeSDK service with a gateway path', () => {
     expect(http.map((s) => s.name)).toEqual(['GET /own']);
     expect(expressSpans.every((s) => s.traceId === http[0].traceId)).toBe(true);
     expect(own.headers['x-b3-traceid']).toBeUndefined();
+    expect(svc.stderr()).toBe('');
+  }, 30_000);
+});
+
+describe('recipe: a service that registers its own provider', () => {
+  const args = ['--require', resolve(BUILD, 'own-provider/tracing.js'), resolve(BUILD, 'own-provider/service.js')];
+
+  test("Kong's spans through the provider's exporter, one SERVER span per gateway request, Kong's propagation upstream; the own route keeps the instrumentation's spans and the registered propagator", async () => {
+    const svc = await run(args, { UPSTREAM: `http://127.0.0.1:${upstream.port}`, OTLP_ENDPOINT: otlp.url });
+    const gw = await send(svc.port, '/gateway/invoices', { traceparent: `00-${T}-${S}-01` });
+    const own = await send(svc.port, '/own/call');
+    expect([gw.status, own.status]).toEqual([200, 200]);
+    expect(await svc.stop()).toBe(0);
+
+    const kong = byScope(otlp.spans, 'gateway-zipkin');
+    const http = byScope(otlp.spans, '@opentelemetry/instrumentation-http');
+    expect(kong.map((s) => s.name).sort()).toEqual(['GET', 'GET (balancer try 1)', 'GET (proxy)']);
+    expect(otlp.spans.every((s) => s.service === 'billing-service')).toBe(true);
+    const request = kong.find((s) => s.kind === SERVER) as OtlpSpan;
+    const proxy = kong.find((s) => s.name === 'GET (proxy)') as OtlpSpan;
+    expect([request.traceId, request.parentSpanId, proxy.parentSpanId]).toEqual([T, S, request.spanId]);
+
+    // W3C in, b3 out (Kong's default_format: preserve keeps w3c, so the upstream gets traceparent only).
+    const h = upstreamHeaders(gw);
+    expect(h.traceparent).toBe(`00-${T}-${proxy.spanId}-01`);
+    expect(h['x-b3-traceid']).toBeUndefined();
+
+    // The own route: the instrumentation's SERVER and CLIENT spans, the client call injected
+    // by the registered Kong propagator (b3, its default_format, for a new trace).
+    expect(http.map((s) => `${s.kind} ${s.name}`).sort()).toEqual([`${SERVER} GET`, `${CLIENT} GET`].sort());
+    const client = http.find((s) => s.kind === CLIENT) as OtlpSpan;
+    const server = http.find((s) => s.kind === SERVER) as OtlpSpan;
+    expect(client.parentSpanId).toBe(server.spanId);
+    const ownUp = JSON.parse(own.body) as { headers: Record<string, string> };
+    expect([ownUp.headers['x-b3-traceid'], ownUp.headers['x-b3-spanid'], ownUp.headers['x-b3-sampled']]).toEqual([
+      client.traceId,
+      client.spanId,
+      '1',
+    ]);
+    expect(ownUp.headers.traceparent).toBeUndefined();
+
+    // Exactly one SERVER span per request: Kong's for the gateway one, the instrumentation's for the own one.
+    expect(
+      otlp.spans
+        .filter((s) => s.kind === SERVER)
+        .map((s) => s.scope)
+        .sort(),
+    ).toEqual(['@opentelemetry/instrumentation-http', 'gateway-zipkin'].sort());
     expect(svc.stderr()).toBe('');
   }, 30_000);
 });
