@@ -92,11 +92,18 @@ function listenOn(server: net.Server): Promise<number> {
 }
 
 /** A port nothing listens on (bound, then released). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  const port = await listenOn(server);
-  await new Promise((done) => server.close(done));
-  return port;
+export { freePort } from '../support/backends/processes';
+
+/** True once connecting to 127.0.0.1:port is refused (the listener is closed). */
+export function refused(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.on('connect', () => {
+      socket.destroy();
+      done(false);
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => done(err.code === 'ECONNREFUSED'));
+  });
 }
 
 export interface TempDir {

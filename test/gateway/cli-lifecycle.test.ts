@@ -13,6 +13,7 @@ import {
   named,
   nullSink,
   request,
+  refused,
   runCli,
   spansOf,
   startEcho,
@@ -35,17 +36,6 @@ afterAll(async () => {
   await echo?.close();
   dir?.remove();
 });
-
-function refused(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.on('connect', () => {
-      socket.destroy();
-      done(false);
-    });
-    socket.on('error', (err: NodeJS.ErrnoException) => done(err.code === 'ECONNREFUSED'));
-  });
-}
 
 test('SIGTERM: stops accepting, finishes the request in flight, delivers every queued span, exits 0', async () => {
   const file = dir.write(

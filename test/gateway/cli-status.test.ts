@@ -6,7 +6,6 @@
  */
 import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
-import * as net from 'node:net';
 import { resolve } from 'node:path';
 import { startReceiver, type Receiver } from '../../src/receiver/receiver';
 import {
@@ -15,6 +14,7 @@ import {
   freePort,
   nullSink,
   request,
+  refused,
   runCli,
   startEcho,
   tempDir,
@@ -33,6 +33,15 @@ const ID = {
 const VERSION = (JSON.parse(readFileSync(resolve(__dirname, '../../package.json'), 'utf8')) as { version: string })
   .version;
 const NO_DROPS = { queue_full: 0, max_bytes: 0, too_large: 0, retry_exhausted: 0, shutdown: 0 };
+const IDLE_QUEUE = {
+  queued: 0,
+  sent: 0,
+  dropped: NO_DROPS,
+  retried: 0,
+  batches: 0,
+  size: { entries: 0, bytes: 0 },
+  inFlight: 0,
+};
 /** Requests to the healthy route; each is 3 spans (balancer try, proxy, request). */
 const N = 5;
 
@@ -94,17 +103,6 @@ async function logged(text: string): Promise<string> {
   const deadline = Date.now() + 5000;
   while (!gateway.stderr.includes(text) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   return gateway.stderr;
-}
-
-function refused(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.on('connect', () => {
-      socket.destroy();
-      done(false);
-    });
-    socket.on('error', (err: NodeJS.ErrnoException) => done(err.code === 'ECONNREFUSED'));
-  });
 }
 
 beforeAll(async () => {
@@ -216,15 +214,7 @@ test('before any traffic: the process, zero counters, every plugin with its scop
         scope: 'route',
         service: null,
         route: { id: ID.dead, name: 'dead' },
-        queue: {
-          queued: 0,
-          sent: 0,
-          dropped: NO_DROPS,
-          retried: 0,
-          batches: 0,
-          size: { entries: 0, bytes: 0 },
-          inFlight: 0,
-        },
+        queue: IDLE_QUEUE,
       },
       {
         id: ID.fullPlugin,
@@ -233,15 +223,7 @@ test('before any traffic: the process, zero counters, every plugin with its scop
         scope: 'route',
         service: null,
         route: { id: ID.full, name: 'full' },
-        queue: {
-          queued: 0,
-          sent: 0,
-          dropped: NO_DROPS,
-          retried: 0,
-          batches: 0,
-          size: { entries: 0, bytes: 0 },
-          inFlight: 0,
-        },
+        queue: IDLE_QUEUE,
       },
       {
         id: ID.global,
@@ -250,15 +232,7 @@ test('before any traffic: the process, zero counters, every plugin with its scop
         scope: 'global',
         service: null,
         route: null,
-        queue: {
-          queued: 0,
-          sent: 0,
-          dropped: NO_DROPS,
-          retried: 0,
-          batches: 0,
-          size: { entries: 0, bytes: 0 },
-          inFlight: 0,
-        },
+        queue: IDLE_QUEUE,
       },
     ],
   });

@@ -213,10 +213,13 @@ test('an upstream dying mid-body cuts the client connection and logs the nginx l
 
 test('a client leaving before the answer aborts the upstream request; the trace logs 499', async () => {
   let upstreamClosed!: () => void;
+  let upstreamReached!: () => void;
   const closed = new Promise<void>((r) => (upstreamClosed = r));
+  const reached = new Promise<void>((r) => (upstreamReached = r));
   const upstream = await track(
     rawUpstream((_c, _n, _h, socket) => {
       socket.on('close', upstreamClosed);
+      upstreamReached();
       return ''; // never answers
     }),
   );
@@ -230,7 +233,8 @@ test('a client leaving before the answer aborts the upstream request; the trace 
     headers: { traceparent: `00-${traceId}-b7ad6b7169203331-01` },
   });
   req.on('error', () => undefined);
-  await new Promise((r) => setTimeout(r, 100));
+  // Leave once the request is upstream (a fixed pause raced a busy machine: the client left first).
+  await reached;
   req.destroy();
   await closed;
   const spans = await waitForSpans(() => spansOf(receiver, traceId));
