@@ -109,3 +109,63 @@ describe('kafka:// endpoint', () => {
     await processor.shutdown();
   });
 });
+
+describe('kafka broker outages', () => {
+  it('retries while the broker is down at start, then delivers everything once it is up', async () => {
+    const down = await startKafka();
+    await down.stop();
+    const { processor, logger } = reporter(`kafka://${down.bootstrap}/late`, {
+      max_retry_time: 120,
+      max_retry_delay: 1,
+    });
+    try {
+      makeSpans(kongExampleSpecs(), processor);
+      const deadline = Date.now() + 20000;
+      while (logger.warnings.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(logger.warnings[0]).toMatch(
+        new RegExp(
+          `^\\[zipkin plugin p1\\] queue p1: handler could not process entries: zipkin kafka send failed: broker unreachable \\(${down.bootstrap}\\): `,
+        ),
+      );
+      await down.start();
+      await processor.forceFlush();
+      expect(processor.health()).toMatchObject({ queued: 3, sent: 3 });
+      const values = await readKafka(down.bootstrap, 'late', 1);
+      expect(values.flatMap((v) => JSON.parse(v.toString()) as unknown[])).toHaveLength(3);
+    } finally {
+      await processor.shutdown();
+      await down.close();
+    }
+  });
+
+  it('under load, a broker stopped and started again: sent + dropped = produced, and what was sent arrived', async () => {
+    const { processor } = reporter(`kafka://${kafka.bootstrap}/load?client_id=gz-load`, {
+      max_retry_time: 2,
+      max_retry_delay: 0.5,
+      max_entries: 2000,
+    });
+    let produced = 0;
+    const produce = (n: number): void => {
+      makeSpans(bigSpecs(n, 200), processor);
+      produced += n;
+    };
+    const timer = setInterval(() => produce(20), 20);
+    try {
+      await new Promise((r) => setTimeout(r, 1500));
+      await kafka.stop();
+      await new Promise((r) => setTimeout(r, 4000));
+      await kafka.start();
+      await new Promise((r) => setTimeout(r, 2000));
+    } finally {
+      clearInterval(timer);
+    }
+    await processor.shutdown();
+    const h = processor.health();
+    const dropped = Object.values(h.dropped).reduce((a, b) => a + b, 0);
+    expect(h.sent + dropped).toBe(produced);
+    expect(h.sent).toBeGreaterThan(0);
+    expect(dropped).toBeGreaterThan(0);
+    const values = await readKafka(kafka.bootstrap, 'load', Number.MAX_SAFE_INTEGER, 8000);
+    expect(values.reduce((n, v) => n + (JSON.parse(v.toString()) as unknown[]).length, 0)).toBe(h.sent);
+  });
+});
