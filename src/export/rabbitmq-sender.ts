@@ -104,7 +104,8 @@ export class RabbitMqSender implements SpanListSender {
 
   private text(err: unknown, phase: 'connect' | 'publish'): string {
     const e = err as NodeJS.ErrnoException;
-    let message = e instanceof Error ? e.message : String(err);
+    // amqplib wraps socket errors in a message that repeats the class name.
+    let message = (e instanceof Error ? e.message : String(err)).replace(/^Error: /, '');
     for (const secret of this.secrets) message = message.split(secret).join('***');
     const address = this.options.endpoint.address;
     if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'EHOSTUNREACH' || e.code === 'ETIMEDOUT') {
