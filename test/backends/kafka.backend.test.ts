@@ -28,7 +28,10 @@ const SPAN_OPTIONS = { localServiceName: 'kong', defaultServiceName: null };
 
 function reporter(endpoint: string, queue: Record<string, unknown> = {}) {
   const logger = recordingLogger();
-  const config = validateConfig({ http_endpoint: endpoint, queue: { max_batch_size: 200, max_coalescing_delay: 0.1, ...queue } });
+  const config = validateConfig({
+    http_endpoint: endpoint,
+    queue: { max_batch_size: 200, max_coalescing_delay: 0.1, ...queue },
+  });
   return { logger, processor: createZipkinReporter(config, { pluginId: 'p1', logger }) };
 }
 

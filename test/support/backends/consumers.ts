@@ -44,7 +44,12 @@ export interface AmqpMessage {
 }
 
 /** Takes messages off a queue until `count` (or `timeoutMs` passed). */
-export async function readRabbitMq(url: string, queue: string, count: number, timeoutMs = 30000): Promise<AmqpMessage[]> {
+export async function readRabbitMq(
+  url: string,
+  queue: string,
+  count: number,
+  timeoutMs = 30000,
+): Promise<AmqpMessage[]> {
   const model = await amqp.connect(url);
   const out: AmqpMessage[] = [];
   try {
