@@ -130,7 +130,7 @@ export class KafkaSender implements SpanListSender {
       const text = kafkaErrorText(err, this.endpoint);
       // A fresh connection on the next attempt (the queue's retry) after a broker went away.
       if (text.includes('broker unreachable') || text.includes('timeout')) await this.disconnect();
-      throw new Error(text);
+      throw new Error(text, { cause: err });
     }
   }
 

@@ -14,6 +14,7 @@ export function loadOptionalPeer<T>(name: string, usedFor: string): T {
     if (code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') {
       throw new Error(
         `install ${name} to use ${usedFor} endpoints (npm install ${name}): it is an optional peer dependency of gateway-zipkin`,
+        { cause: err },
       );
     }
     throw err;

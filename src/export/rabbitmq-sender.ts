@@ -80,7 +80,7 @@ export class RabbitMqSender implements SpanListSender {
     try {
       link = await this.connect();
     } catch (err) {
-      throw new Error(this.text(err, 'connect'));
+      throw new Error(this.text(err, 'connect'), { cause: err });
     }
     const { queue } = this.options.endpoint;
     link.returned = false;
@@ -96,7 +96,7 @@ export class RabbitMqSender implements SpanListSender {
       });
     } catch (err) {
       await this.drop();
-      throw new Error(this.text(err, 'publish'));
+      throw new Error(this.text(err, 'publish'), { cause: err });
     }
     // The broker confirms a message no queue took, after returning it.
     if (link.returned) throw new Error(`${PREFIX}queue '${queue}' does not exist: the message was returned unroutable`);

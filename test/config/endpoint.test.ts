@@ -57,7 +57,10 @@ describe('kafka://', () => {
   });
 
   test.each([
-    ['kafka://k1/zipkin?acks=all', "unknown kafka endpoint parameter 'acks' (expected one of: client_id, encoding, max_message_bytes, sasl, tls)"],
+    [
+      'kafka://k1/zipkin?acks=all',
+      "unknown kafka endpoint parameter 'acks' (expected one of: client_id, encoding, max_message_bytes, sasl, tls)",
+    ],
     ['kafka://k1,k2:x/zipkin', "invalid kafka broker address 'k2:x'"],
     ['kafka://k1,/zipkin', "invalid kafka broker address ''"],
     ['kafka://k1/bad topic', "invalid kafka topic 'bad topic' (letters, digits, '.', '_' and '-', at most 249)"],
@@ -85,11 +88,17 @@ describe('amqp:// and amqps://', () => {
       maxMessageBytes: AMQP_DEFAULT_MAX_MESSAGE_BYTES,
     });
     expect(parseEndpoint('amqps://rabbit')).toMatchObject({ address: 'rabbit:5671', queue: 'zipkin' });
-    expect(parseEndpoint('amqp://rabbit/%2F')).toMatchObject({ address: 'rabbit:5672', connectUrl: 'amqp://rabbit/%2F' });
+    expect(parseEndpoint('amqp://rabbit/%2F')).toMatchObject({
+      address: 'rabbit:5672',
+      connectUrl: 'amqp://rabbit/%2F',
+    });
   });
 
   test.each([
-    ['amqp://rabbit?exchange=x', "unknown amqp endpoint parameter 'exchange' (expected one of: encoding, max_message_bytes, queue)"],
+    [
+      'amqp://rabbit?exchange=x',
+      "unknown amqp endpoint parameter 'exchange' (expected one of: encoding, max_message_bytes, queue)",
+    ],
     ['amqp://rabbit/a/b', "the vhost must be one path segment (write '/' as %2F), got '/a/b'"],
     ['amqp://rabbit?queue=', 'queue must be 1 to 255 bytes long'],
     ['amqps://rabbit?encoding=gzip', "encoding must be json or proto3, got 'gzip'"],

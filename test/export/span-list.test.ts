@@ -104,7 +104,8 @@ describe('ZipkinExporter with a size-limited sender, behind the queue', () => {
     // The second message fails once (after the first went out).
     const send = sender.send.bind(sender);
     let calls = 0;
-    sender.send = (body) => (++calls === 2 ? Promise.reject(new Error('zipkin kafka send failed: timeout')) : send(body));
+    sender.send = (body) =>
+      ++calls === 2 ? Promise.reject(new Error('zipkin kafka send failed: timeout')) : send(body);
     await processor.forceFlush();
     const received = sender.bodies.flatMap((b) => (JSON.parse(b) as { id: string }[]).map((s) => s.id));
     expect(received).toEqual(spans.map((s) => s.spanContext().spanId));
