@@ -4,6 +4,8 @@
  * exporter encoded (JSON v2 and proto3); the split at max_message_bytes; a span too large
  * dropped, counted and logged; a broker that is down at start and one restarted under load.
  */
+import { SpanKind, type HrTime } from '@opentelemetry/api';
+import { request, runCli, startEcho, tempDir } from '../gateway/cli-harness';
 import { createZipkinReporter } from '../../src/export/reporter';
 import { ZipkinJsonEncoder } from '../../src/export/zipkin-json-encoder';
 import { encodeProto3Span, proto3ListBody } from '../../src/export/zipkin-proto3';
@@ -14,7 +16,6 @@ import { decodeProto3 } from '../export/wire';
 import { recordingLogger } from '../support/recording-logger';
 import { readKafka } from '../support/backends/consumers';
 import { startKafka, type KafkaBroker } from '../support/backends/kafka';
-import { SpanKind, type HrTime } from '@opentelemetry/api';
 
 let kafka: KafkaBroker;
 beforeAll(async () => {
@@ -170,5 +171,63 @@ describe('kafka broker outages', () => {
     expect(dropped).toBeGreaterThan(0);
     const values = await readKafka(kafka.bootstrap, 'load', Number.MAX_SAFE_INTEGER, 8000);
     expect(values.reduce((n, v) => n + (JSON.parse(v.toString()) as unknown[]).length, 0)).toBe(h.sent);
+  });
+});
+
+describe('CLI gateway with a kafka:// plugin, broker restarted under load', () => {
+  it('answers every request as before; the spans of requests after the restart arrive', async () => {
+    const echo = await startEcho();
+    const dir = tempDir();
+    const deck = {
+      _format_version: '3.0',
+      services: [{ name: 'svc', url: `http://127.0.0.1:${echo.port}`, routes: [{ name: 'r', paths: ['/r'] }] }],
+      plugins: [
+        {
+          name: 'zipkin',
+          config: {
+            http_endpoint: `kafka://${kafka.bootstrap}/cli-load`,
+            sample_ratio: 1,
+            queue: { max_batch_size: 50, max_coalescing_delay: 0.1, max_retry_time: 30, max_retry_delay: 0.5 },
+          },
+        },
+      ],
+    };
+    const gateway = runCli(['--config', dir.write('kong.json', deck), '--listen', '127.0.0.1:0']);
+    try {
+      const [line] = await gateway.ready(1);
+      const port = Number(/:(\d+)$/.exec(line)?.[1]);
+      const bodies: string[] = [];
+      const statuses: number[] = [];
+      let running = true;
+      const load = (async () => {
+        for (let i = 0; running; i++) {
+          const reply = await request(port, `/r/item?n=${i}`);
+          statuses.push(reply.status);
+          bodies.push((JSON.parse(reply.body) as { url: string }).url);
+        }
+      })();
+      await new Promise((r) => setTimeout(r, 1000));
+      await kafka.stop();
+      await new Promise((r) => setTimeout(r, 3000));
+      await kafka.start();
+      await new Promise((r) => setTimeout(r, 1000));
+      running = false;
+      await load;
+      expect(statuses.length).toBeGreaterThan(50);
+      expect(statuses.every((s) => s === 200)).toBe(true);
+      expect(bodies).toEqual(bodies.map((_, i) => `/item?n=${i}`));
+      // A last request after the restart: its three spans reach the topic.
+      const traceId = '6a1b2c3d4e5f60718293a4b5c6d7e8f9';
+      await request(port, '/r/last', { headers: { traceparent: `00-${traceId}-a1b2c3d4e5f60718-01` } });
+      expect(await gateway.stop('SIGTERM')).toBe(0);
+      const values = await readKafka(kafka.bootstrap, 'cli-load', Number.MAX_SAFE_INTEGER, 8000);
+      const spans = values.flatMap((v) => JSON.parse(v.toString()) as { traceId: string }[]);
+      expect(spans.filter((s) => s.traceId === traceId)).toHaveLength(3);
+      expect(gateway.stderr).toMatch(/handler could not process entries: zipkin kafka send failed: /);
+    } finally {
+      await gateway.stop('SIGTERM');
+      await echo.close();
+      dir.remove();
+    }
   });
 });
