@@ -4,6 +4,7 @@
 # a 3.6.1 that was not published on its own). Recompiled when the source changes.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
+backend_lock codec
 CODEC_VERSION=3.6.0
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 src="$root/test/support/backends/codec/ZipkinDecode.java"

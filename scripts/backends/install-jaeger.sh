@@ -4,6 +4,7 @@
 # and build caches live there too, so a rebuild after a cache hit is quick.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
+backend_lock jaeger
 JAEGER_VERSION=v1.75.0
 dest="$BACKENDS_CACHE/jaeger-$JAEGER_VERSION"
 if [[ -x "$dest/jaeger" ]]; then

@@ -11,11 +11,18 @@ if [[ -f "$dest/.installed" ]]; then
   echo "kafka $version: cached in $dest"
   exit 0
 fi
-exec 9>"$BACKENDS_CACHE/kafka.lock"
-flock 9
+backend_lock kafka
 if [[ -f "$dest/.installed" ]]; then exit 0; fi
 command -v java >/dev/null || { echo "install-kafka.sh: java (17 or later) is needed" >&2; exit 1; }
-command -v mvn >/dev/null || { echo "install-kafka.sh: mvn is needed to fetch the broker's jars" >&2; exit 1; }
+if ! command -v mvn >/dev/null; then
+  # Maven resolves the broker's runtime dependencies; Debian's package when we may install it.
+  if [[ "$(id -u)" != 0 ]]; then
+    echo "install-kafka.sh: mvn is needed to fetch the broker's jars (apt-get install maven)" >&2
+    exit 1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends maven
+fi
 rm -rf "$dest.part"
 mkdir -p "$dest.part/libs"
 mvn -q -B -f "$here/kafka/pom.xml" dependency:copy-dependencies \

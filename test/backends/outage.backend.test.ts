@@ -13,7 +13,7 @@ import { freePort } from '../support/backends/processes';
 import { startZipkin, type StoredSpan, type Zipkin } from '../support/backends/zipkin';
 import { recordingLogger } from '../support/recording-logger';
 
-const SPANS_PER_REQUEST = 3; // request, proxy, balancer try (§2.2)
+const SPANS_PER_REQUEST = 3; // request, proxy and one balancer try (§2.2 to §2.4)
 
 let upstream: Listening;
 const open: { close(): Promise<void> }[] = [];

@@ -80,7 +80,7 @@ export function jaegerView(span: JaegerSpan): JaegerView {
   };
 }
 
-/** The Jaeger view a sent span should have (the mapping is in docs/zipkin-backends.md §5.4 and §6). */
+/** The Jaeger view a sent span should have (zipkin-backends §5.4 and §6.2). */
 export function expectedJaegerView(sent: StoredSpan): JaegerView {
   const tags: JaegerTag[] = [];
   for (const [key, value] of Object.entries(sent.tags ?? {})) {

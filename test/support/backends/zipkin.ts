@@ -8,6 +8,10 @@ import { backendsCache, type BackendProcess, freePort, startBackend } from './pr
 
 export const ZIPKIN_VERSION = '3.6.1';
 
+/**
+ * Start the broker first: with no Kafka broker the server stays unhealthy (startZipkin times
+ * out), with no RabbitMQ it exits at start-up (zipkin-backends §6.1).
+ */
 export interface ZipkinOptions {
   /** Turns on Zipkin's Kafka collector (KAFKA_BOOTSTRAP_SERVERS, e.g. `127.0.0.1:9092`). */
   kafkaBootstrapServers?: string;
