@@ -152,8 +152,8 @@ describe('rabbitmq outages', () => {
     expect(h.sent).toBeGreaterThan(0);
     expect(dropped).toBeGreaterThan(0);
     expect(logger.warnings.some((w) => w.includes('zipkin rabbitmq publish failed: '))).toBe(true);
-    // The queue is durable but the messages are not persistent (as Zipkin's own sender):
-    // what was confirmed after the restart is there.
+    // The queue is durable but the messages are not published persistent: what was
+    // confirmed before the stop is gone, what was confirmed after the restart is there.
     const messages = await readRabbitMq(rabbit.url, 'load-q', 1, 3000);
     expect(messages.length).toBeGreaterThan(0);
   });
