@@ -57,5 +57,6 @@ export { traceConnection, proxyTcp, type TcpProxyOptions } from './integrations/
 // Reporting: Kong's queue as an OTel span processor, the Zipkin exporter.
 export { createZipkinReporter, type ZipkinReporterOptions } from './export/reporter';
 export { KongQueueSpanProcessor, type KongQueueSpanProcessorOptions } from './export/queue-span-processor';
-export type { QueueDropCounts, QueueHealth } from './export/queue';
+export type { QueueDeliveryResult, QueueDropCounts, QueueHealth } from './export/queue';
+export type { SpanListSender } from './export/span-list-sender';
 export { ZipkinExporter, type ZipkinEncoding, type ZipkinExporterOptions } from './export/zipkin-exporter';

@@ -23,3 +23,10 @@ fetch_maven() {
   fi
   mv "$dest.part" "$dest"
 }
+
+# backend_lock NAME: holds an exclusive lock on $BACKENDS_CACHE/NAME.lock until the calling
+# script exits, so two runs installing the same backend wait for each other.
+backend_lock() {
+  exec {BACKEND_LOCK_FD}>"$BACKENDS_CACHE/$1.lock"
+  flock "$BACKEND_LOCK_FD"
+}

@@ -5,5 +5,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 for script in "$here"/install-*.sh; do
   echo "== $(basename "$script")"
+  start=$SECONDS
   bash "$script"
+  echo "   $(basename "$script"): $((SECONDS - start)) s"
 done

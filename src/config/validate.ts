@@ -16,12 +16,15 @@
  * - `NaN` is `expected a number` (Kong's `between` lets it through).
  * - `http_endpoint` must also parse with Node's `URL` (`could not parse url. Invalid URL`);
  *   Kong accepts such a URL and fails on every send.
+ * - `kafka://` and `amqp(s)://` endpoints (beyond Kong, endpoint.ts) are checked by their own
+ *   parser, whose texts name what is wrong (`unknown kafka endpoint parameter 'x' …`).
  * - An empty object is not an empty array (Lua cannot tell them apart).
  * - `http_response_header_for_traceid` must be an HTTP token (`checkResponseHeaderName`).
  * - Control characters echoed from the input (a header name, a tag name, an unknown key)
  *   are shown escaped, so an error text is always one line per issue (errors.ts).
  */
 import { PROPAGATION_DEFAULTS, PROTECTED_TAGS, QUEUE_DEFAULTS, TIMEOUT_MAX, ZIPKIN_DEFAULTS } from './defaults';
+import { EndpointError, isBrokerEndpoint, parseEndpoint } from './endpoint';
 import { ConfigError, type ConfigIssue } from './errors';
 import { absent, checkValue, type FieldSpec, INVALID, type RecordSpec } from './schema';
 import { EXTRACT_FORMATS, INJECT_FORMATS, type ZipkinConfig } from './types';
@@ -36,7 +39,8 @@ const TOKEN_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /**
  * Kong's `typedefs.url` check: luasocket's `url.parse` must find a host (checked first)
- * and a scheme. Then Node's `URL` must accept it, since that is what the sender uses.
+ * and a scheme. Then Node's `URL` must accept it, since that is what the sender uses, or,
+ * for a broker endpoint, its parser.
  */
 function checkUrl(url: string): string | undefined {
   const scheme = URL_SCHEME_RE.exec(url);
@@ -51,6 +55,14 @@ function checkUrl(url: string): string | undefined {
   }
   if (host === '') return 'missing host in url';
   if (scheme === null) return 'missing scheme in url';
+  if (isBrokerEndpoint(url)) {
+    try {
+      parseEndpoint(url);
+      return undefined;
+    } catch (err) {
+      return err instanceof EndpointError ? err.message : String(err);
+    }
+  }
   try {
     new URL(url);
   } catch {

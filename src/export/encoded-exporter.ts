@@ -4,14 +4,18 @@
  * object can be released while the entry waits.
  */
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { QueueDeliveryResult } from './queue';
 
 export interface PreEncodingSpanExporter<E = unknown> extends SpanExporter {
   /** Encodes one span now; the processor queues the result. */
   encodeSpan(span: ReadableSpan): E;
   /** The encoded span's size in bytes, counted against `queue.max_bytes`. */
   encodedSize(encoded: E): number;
-  /** Sends a batch of encoded spans: resolves on success, rejects with an Error whose message is logged. */
-  exportEncoded(batch: readonly E[]): Promise<void>;
+  /**
+   * Sends a batch of encoded spans: resolves on success, rejects with an Error whose message
+   * is logged. May resolve with the spans it left out for good (too large for a message).
+   */
+  exportEncoded(batch: readonly E[]): Promise<void | QueueDeliveryResult>;
 }
 
 export function isPreEncodingSpanExporter(exporter: SpanExporter): exporter is PreEncodingSpanExporter {

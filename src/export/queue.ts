@@ -28,7 +28,16 @@ const COALESCE_MIN_MS = 50;
  * message Kong logs (`Error` message or string); a rejection without a message is Kong's
  * "falsy value but no error information" case.
  */
-export type QueueHandler<T> = (batch: T[]) => Promise<void>;
+export type QueueHandler<T> = (batch: T[]) => Promise<void | QueueDeliveryResult>;
+
+/**
+ * A success that left some entries out for good (beyond Kong: a span larger than a broker's
+ * message limit). Each reason is logged as an error with the queue's prefix; the entries are
+ * counted as `dropped.too_large`, the rest as `sent`, and nothing is retried.
+ */
+export interface QueueDeliveryResult {
+  readonly rejected: readonly string[];
+}
 
 export interface KongQueueOptions<T> {
   /** Queue name: the plugin instance id for zipkin. */
@@ -53,7 +62,7 @@ export interface QueueDropCounts {
   readonly queue_full: number;
   /** Oldest entries dropped to make room under `max_bytes`. */
   readonly max_bytes: number;
-  /** Entries rejected because they alone exceed `max_bytes`. */
+  /** Entries rejected because they alone exceed `max_bytes` (or a broker's message limit). */
   readonly too_large: number;
   /** Entries of batches given up after `max_retry_time`. */
   readonly retry_exhausted: number;
@@ -374,9 +383,12 @@ export class KongQueue<T> {
       this.logger.debug(`${this.prefix}passing ${count} entries to handler`);
       let message: string | undefined;
       try {
-        await this.callHandler(batch);
-        this.logger.debug(`${this.prefix}handler processed ${count} entries successfully`);
-        this.counters.sent += count;
+        const result = await this.callHandler(batch);
+        const rejected = result?.rejected ?? [];
+        for (const reason of rejected) this.logger.error(this.prefix + reason);
+        this.logger.debug(`${this.prefix}handler processed ${count - rejected.length} entries successfully`);
+        this.counters.sent += count - rejected.length;
+        this.counters.dropped.too_large += rejected.length;
         return;
       } catch (err) {
         message = errorText(err);
@@ -408,9 +420,9 @@ export class KongQueue<T> {
    * The handler, bounded by `handlerTimeout` and by the shutdown deadline (a call still
    * pending then is a failure, its late outcome ignored); a synchronous throw is a rejection.
    */
-  private callHandler(batch: T[]): Promise<void> {
+  private callHandler(batch: T[]): Promise<void | QueueDeliveryResult> {
     const ms = this.handlerTimeout;
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<void | QueueDeliveryResult>((resolve, reject) => {
       let settled = false;
       const start = now();
       const call: Sleeper = {
@@ -426,22 +438,22 @@ export class KongQueue<T> {
       };
       if (call.until !== Infinity) call.timer = this.timer(Math.max(0, call.until - now()), call.wake);
       this.calls.add(call);
-      const settle = (err: unknown, failed: boolean): void => {
+      const settle = (outcome: unknown, failed: boolean): void => {
         if (settled) return;
         settled = true;
         this.calls.delete(call);
         this.clearTimer(call.timer);
-        if (failed) reject(err);
-        else resolve();
+        if (failed) reject(outcome);
+        else resolve(outcome as void | QueueDeliveryResult);
       };
-      let pending: Promise<void>;
+      let pending: Promise<void | QueueDeliveryResult>;
       try {
         pending = this.handler(batch);
       } catch (err) {
         pending = Promise.reject(err);
       }
       pending.then(
-        () => settle(undefined, false),
+        (result) => settle(result, false),
         (err: unknown) => settle(err, true),
       );
     });

@@ -1,10 +1,15 @@
 /**
  * Kong's reporter for one plugin instance (§5.3): a `KongQueueSpanProcessor` named by the
- * plugin id, feeding a `ZipkinExporter` set up from the plugin's config.
+ * plugin id, feeding a `ZipkinExporter` set up from the plugin's config: Kong's HTTP sender,
+ * or, beyond Kong, a Kafka or RabbitMQ sender for a `kafka://` / `amqp(s)://` endpoint.
  */
+import { parseEndpoint, type CollectorEndpoint } from '../config/endpoint';
 import type { ZipkinConfig } from '../config/types';
 import { stderrLogger, type Logger } from '../logger';
+import { KafkaSender } from './kafka-sender';
 import { KongQueueSpanProcessor } from './queue-span-processor';
+import { RabbitMqSender } from './rabbitmq-sender';
+import type { SpanListSender } from './span-list-sender';
 import { type ZipkinEncoding, ZipkinExporter } from './zipkin-exporter';
 
 export interface ZipkinReporterOptions {
@@ -13,9 +18,9 @@ export interface ZipkinReporterOptions {
   /** Kong's plugin `instance_name`, appended to the log tag as ` (<name>)`. */
   instanceName?: string | null;
   logger?: Logger;
-  /** Beyond Kong: `proto3` bodies (default `json`). */
+  /** Beyond Kong: `proto3` bodies (default `json`); a broker endpoint's `?encoding=` wins. */
   encoding?: ZipkinEncoding;
-  /** Beyond Kong: gzip request bodies (default false). */
+  /** Beyond Kong: gzip request bodies (default false); Kafka: gzip record batches; amqp: refused. */
   gzip?: boolean;
   /** Beyond Kong: a deadline for `shutdown()`, ms (see `KongQueueSpanProcessorOptions`). */
   shutdownTimeoutMillis?: number;
@@ -27,14 +32,49 @@ export interface ZipkinReporterOptions {
  */
 export const EXPORT_TIMEOUT_MARGIN_MS = 500;
 
+/** A Kafka or RabbitMQ sender for a broker endpoint (endpoint.ts); undefined for HTTP (Kong's). */
+function brokerSender(
+  endpoint: CollectorEndpoint,
+  config: ZipkinConfig,
+  encoding: ZipkinEncoding | undefined,
+  gzip: boolean,
+  logger: Logger,
+): SpanListSender | undefined {
+  if (endpoint.transport === 'http') return undefined;
+  if (endpoint.transport === 'kafka') {
+    return new KafkaSender({
+      endpoint,
+      connectTimeout: config.connect_timeout,
+      requestTimeout: config.send_timeout + config.read_timeout,
+      gzip,
+      logger,
+    });
+  }
+  if (gzip) {
+    throw new Error(
+      "gzip is not available for amqp endpoints: Zipkin's RabbitMQ collector reads uncompressed messages only",
+    );
+  }
+  return new RabbitMqSender({
+    endpoint,
+    contentType: encoding === 'proto3' ? 'application/x-protobuf' : 'application/json',
+    connectTimeout: config.connect_timeout,
+    logger,
+  });
+}
+
 /** The span processor that reports a plugin's spans to `config.http_endpoint` as Kong does. */
 export function createZipkinReporter(config: ZipkinConfig, options: ZipkinReporterOptions): KongQueueSpanProcessor {
   const logger = options.logger ?? stderrLogger;
+  const endpoint = config.http_endpoint === null ? null : parseEndpoint(config.http_endpoint);
+  const encoding =
+    (endpoint !== null && endpoint.transport !== 'http' ? endpoint.encoding : undefined) ?? options.encoding;
   const exporter = new ZipkinExporter({
     httpEndpoint: config.http_endpoint,
+    sender: endpoint === null ? undefined : brokerSender(endpoint, config, encoding, options.gzip ?? false, logger),
     localServiceName: config.local_service_name,
     defaultServiceName: config.default_service_name,
-    encoding: options.encoding,
+    encoding,
     gzip: options.gzip,
     connectTimeout: config.connect_timeout,
     sendTimeout: config.send_timeout,

@@ -1,6 +1,7 @@
 /**
  * An OTel `SpanExporter` that reports exactly Kong's Zipkin v2 spans (reference §5), as
- * JSON or proto3, optionally gzipped, over the keep-alive HTTP sender. It also implements
+ * JSON or proto3, optionally gzipped, over the keep-alive HTTP sender (or, beyond Kong, a
+ * Kafka or RabbitMQ sender: `options.sender`). It also implements
  * `PreEncodingSpanExporter`, so `KongQueueSpanProcessor` encodes each span once at span end.
  */
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
@@ -8,15 +9,16 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { stderrLogger, type Logger } from '../logger';
 import type { PreEncodingSpanExporter } from './encoded-exporter';
 import { HttpSender } from './http-sender';
-import { zipkinJsonBody } from './zipkin-json-body';
+import type { QueueDeliveryResult } from './queue';
+import { spanListBody, splitSpanList, type ZipkinEncodedSpan } from './span-list';
+import type { SpanListSender } from './span-list-sender';
 import { ZipkinJsonEncoder } from './zipkin-json-encoder';
 import { toZipkinSpan, type ZipkinSpanOptions } from './zipkin-span';
-import { encodeProto3Span, proto3ListBody } from './zipkin-proto3';
+import { encodeProto3Span } from './zipkin-proto3';
 
 export type ZipkinEncoding = 'json' | 'proto3';
 
-/** JSON text for `json`, `zipkin.proto3.Span` bytes for `proto3`. */
-export type ZipkinEncodedSpan = string | Uint8Array;
+export type { ZipkinEncodedSpan } from './span-list';
 
 export interface ZipkinExporterOptions {
   /** Kong's `http_endpoint`; null: spans are accepted and nothing is sent (no I/O at all). */
@@ -37,13 +39,21 @@ export interface ZipkinExporterOptions {
   readTimeout?: number;
   /** Where `zipkin batch size: <n>` (debug) goes; default stderrLogger. */
   logger?: Logger;
+  /**
+   * Beyond Kong: sends the list bodies instead of an `HttpSender` for `httpEndpoint` (a
+   * `KafkaSender`, a `RabbitMqSender`). A batch larger than its `maxMessageBytes` goes out
+   * as several messages; a span larger alone is left out, counted and logged by the queue.
+   */
+  sender?: SpanListSender;
 }
 
 export class ZipkinExporter implements PreEncodingSpanExporter<ZipkinEncodedSpan> {
   private readonly encoding: ZipkinEncoding;
   private readonly spanOptions: ZipkinSpanOptions;
   private readonly json: ZipkinJsonEncoder;
-  private readonly sender: HttpSender;
+  private readonly sender: SpanListSender;
+  /** Messages of a split batch already sent, so a retry of that batch sends only the rest. */
+  private readonly progress = new WeakMap<readonly ZipkinEncodedSpan[], number>();
   /** No endpoint: nothing is ever sent, so spans are not encoded either. */
   private readonly sends: boolean;
   private isShutdown = false;
@@ -55,16 +65,18 @@ export class ZipkinExporter implements PreEncodingSpanExporter<ZipkinEncodedSpan
       defaultServiceName: options.defaultServiceName ?? null,
     };
     this.json = new ZipkinJsonEncoder(this.spanOptions);
-    this.sends = options.httpEndpoint !== null;
-    this.sender = new HttpSender({
-      endpoint: options.httpEndpoint,
-      contentType: this.encoding === 'proto3' ? 'application/x-protobuf' : 'application/json',
-      gzip: options.gzip ?? false,
-      connectTimeout: options.connectTimeout ?? 2000,
-      sendTimeout: options.sendTimeout ?? 5000,
-      readTimeout: options.readTimeout ?? 5000,
-      logger: options.logger ?? stderrLogger,
-    });
+    this.sends = options.sender !== undefined || options.httpEndpoint !== null;
+    this.sender =
+      options.sender ??
+      new HttpSender({
+        endpoint: options.httpEndpoint,
+        contentType: this.encoding === 'proto3' ? 'application/x-protobuf' : 'application/json',
+        gzip: options.gzip ?? false,
+        connectTimeout: options.connectTimeout ?? 2000,
+        sendTimeout: options.sendTimeout ?? 5000,
+        readTimeout: options.readTimeout ?? 5000,
+        logger: options.logger ?? stderrLogger,
+      });
   }
 
   encodeSpan(span: ReadableSpan): ZipkinEncodedSpan {
@@ -76,19 +88,37 @@ export class ZipkinExporter implements PreEncodingSpanExporter<ZipkinEncodedSpan
     return typeof encoded === 'string' ? this.json.byteLength(encoded) : encoded.length;
   }
 
-  exportEncoded(batch: readonly ZipkinEncodedSpan[]): Promise<void> {
+  exportEncoded(batch: readonly ZipkinEncodedSpan[]): Promise<void | QueueDeliveryResult> {
     if (this.isShutdown) return Promise.reject(new Error('zipkin exporter is shut down'));
     if (!this.sends) return Promise.resolve();
-    const body =
-      this.encoding === 'json'
-        ? zipkinJsonBody(batch as readonly string[])
-        : proto3ListBody(batch as readonly Uint8Array[]);
-    return this.sender.send(body, batch.length);
+    const limit = this.sender.maxMessageBytes;
+    if (limit === undefined) return this.sender.send(spanListBody(batch), batch.length);
+    return this.sendSplit(batch, limit);
+  }
+
+  /** A batch as messages of at most `limit` bytes, in order; per batch, never per span. */
+  private async sendSplit(batch: readonly ZipkinEncodedSpan[], limit: number): Promise<QueueDeliveryResult> {
+    const sizes = new Array<number>(batch.length);
+    for (let i = 0; i < batch.length; i++) sizes[i] = this.encodedSize(batch[i]);
+    const { messages, oversize } = splitSpanList(batch, sizes, limit);
+    for (let m = this.progress.get(batch) ?? 0; m < messages.length; m++) {
+      const [from, to] = messages[m];
+      const part = from === 0 && to === batch.length ? batch : batch.slice(from, to);
+      await this.sender.send(spanListBody(part), part.length);
+      this.progress.set(batch, m + 1);
+    }
+    const transport = this.sender.transport ?? 'transport';
+    return {
+      rejected: oversize.map(
+        ({ bytes }) =>
+          `span dropped: a list of this one span is ${bytes} bytes, more than the ${transport} max_message_bytes (${limit} bytes)`,
+      ),
+    };
   }
 
   /** Plain OTel use (e.g. under a BatchSpanProcessor): one POST per call, no retry. */
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
-    let sending: Promise<void>;
+    let sending: Promise<unknown>;
     try {
       const batch = new Array<ZipkinEncodedSpan>(spans.length);
       for (let i = 0; i < spans.length; i++) batch[i] = this.encodeSpan(spans[i]);

@@ -1,7 +1,7 @@
 /**
  * Every section the code, tests and benchmarks cite exists in docs/ (docs/README.md: a bare
- * `§N.M` is docs/kong-zipkin.md, `docs/otel-notes.md §N.M` is that file), and nothing cites a
- * document outside the repository.
+ * `§N.M` is docs/kong-zipkin.md, `otel-notes §N.M` and `zipkin-backends §N.M` are those
+ * files), and nothing cites a document outside the repository.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -28,7 +28,11 @@ function sections(doc: string): Set<string> {
 
 /** `file:line §x` for every cited section that the cited document does not have. */
 function unresolved(): string[] {
-  const docs = { kong: sections('kong-zipkin.md'), otel: sections('otel-notes.md') };
+  const docs = {
+    kong: sections('kong-zipkin.md'),
+    otel: sections('otel-notes.md'),
+    backends: sections('zipkin-backends.md'),
+  };
   const out: string[] = [];
   const sources = ['src', 'test', 'bench', 'examples'].flatMap((d) => files(join(REPO, d)));
   for (const file of [...sources, join(REPO, 'README.md'), join(REPO, 'ARCHITECTURE.md')]) {
@@ -39,7 +43,11 @@ function unresolved(): string[] {
       continue;
     }
     text.split('\n').forEach((line, i) => {
-      const doc = line.includes('otel-notes') ? docs.otel : docs.kong;
+      const doc = line.includes('otel-notes')
+        ? docs.otel
+        : line.includes('zipkin-backends')
+          ? docs.backends
+          : docs.kong;
       for (const m of line.matchAll(/§(\d+(?:\.\d+)?)(?:[–-](\d+(?:\.\d+)?))?/g)) {
         for (const n of [m[1], m[2]].filter((x): x is string => x !== undefined)) {
           if (!doc.has(n)) out.push(`${relative(REPO, file)}:${i + 1} §${n}`);
@@ -56,6 +64,7 @@ describe('citations', () => {
     expect(['1.3', '2.11', '4', '4.2', '6.5', '7'].every((n) => kong.has(n))).toBe(true);
     expect(kong.has('8')).toBe(false);
     expect(sections('otel-notes.md').has('4.10')).toBe(true);
+    expect(['4.0', '5.4', '6.1'].every((n) => sections('zipkin-backends.md').has(n))).toBe(true);
   });
 
   it('every cited section exists', () => {

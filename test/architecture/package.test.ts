@@ -73,10 +73,11 @@ describe('the published package', () => {
     expect(outside).toEqual([]);
   });
 
-  it('depends only on what src/ loads: OTel core, resources, sdk-trace-base and yaml; the API as a peer', () => {
+  it('depends only on what src/ loads: OTel core, resources, sdk-trace-base and yaml; the API as a peer, the broker clients as optional peers', () => {
     const manifest = JSON.parse(runInApp("console.log(JSON.stringify(require('gateway-zipkin/package.json')))")) as {
       dependencies: Record<string, string>;
       peerDependencies: Record<string, string>;
+      peerDependenciesMeta: Record<string, { optional: boolean }>;
     };
     expect(manifest.dependencies).toEqual({
       '@opentelemetry/core': '^2.12.1',
@@ -84,7 +85,13 @@ describe('the published package', () => {
       '@opentelemetry/sdk-trace-base': '~2.12.1',
       yaml: '^2.9.1',
     });
-    expect(manifest.peerDependencies).toEqual({ '@opentelemetry/api': '>=1.9.0 <1.10.0' });
+    expect(manifest.peerDependencies).toEqual({
+      '@opentelemetry/api': '>=1.9.0 <1.10.0',
+      amqplib: '>=0.10.0 <3',
+      kafkajs: '^2.2.0',
+    });
+    // Loaded only for kafka:// and amqp(s):// endpoints (src/export/optional-peer.ts).
+    expect(manifest.peerDependenciesMeta).toEqual({ amqplib: { optional: true }, kafkajs: { optional: true } });
   });
 
   it('exports exactly the public names', () => {

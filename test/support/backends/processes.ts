@@ -42,8 +42,8 @@ export interface BackendProcessOptions {
   args: readonly string[];
   env?: NodeJS.ProcessEnv;
   cwd?: string;
-  /** Resolves true once the backend serves. Polled every 250 ms. */
-  ready: () => Promise<boolean>;
+  /** Resolves true once the backend serves; gets the output so far. Polled every 250 ms. */
+  ready: (output: string) => Promise<boolean>;
   /** How long to wait for `ready` (default 120 s: a JVM on 2 busy cores). */
   readyTimeoutMs?: number;
 }
@@ -109,7 +109,7 @@ export async function startBackend(options: BackendProcessOptions): Promise<Back
     if (hasExited) {
       throw new Error(`${options.name} exited before it was ready (code ${child.exitCode}):\n${output.slice(-4000)}`);
     }
-    if (await options.ready().catch(() => false)) return backend;
+    if (await options.ready(output).catch(() => false)) return backend;
     if (Date.now() > deadline) {
       await stop(2000);
       throw new Error(`${options.name} was not ready in time:\n${output.slice(-4000)}`);
