@@ -14,6 +14,8 @@ import * as https from 'node:https';
 import { gzip as gzipCallback } from 'node:zlib';
 import { promisify } from 'node:util';
 import type { Logger } from '../logger';
+import { redactSecrets } from './redact-secrets';
+import { SendsInFlight } from './sends-in-flight';
 
 const gzip = promisify(gzipCallback);
 
@@ -88,8 +90,7 @@ function transportErrorText(err: NodeJS.ErrnoException | typeof TIMEOUT, secrets
   }
   if (err.code === 'ERR_TLS_CERT_ALTNAME_INVALID') return 'zipkin request failed: certificate host mismatch';
   const verifyCode = err.code === undefined ? undefined : X509_VERIFY_CODES[err.code];
-  let message = verifyCode === undefined ? err.message : `${verifyCode}: ${err.message}`;
-  for (const secret of secrets) if (secret !== '') message = message.split(secret).join('***');
+  const message = redactSecrets(verifyCode === undefined ? err.message : `${verifyCode}: ${err.message}`, secrets);
   return `zipkin request failed: ${message}`;
 }
 
@@ -137,7 +138,7 @@ function parseTarget(endpoint: string): Target {
 export class HttpSender {
   private readonly target: Target | null;
   private readonly options: HttpSenderOptions;
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlight = new SendsInFlight();
 
   constructor(options: HttpSenderOptions) {
     this.options = options;
@@ -151,14 +152,12 @@ export class HttpSender {
   send(body: string | Uint8Array, count: number): Promise<void> {
     if (this.target === null) return Promise.resolve();
     this.options.logger.debug(`zipkin batch size: ${count}`);
-    const sending = this.post(this.target, body).finally(() => this.inFlight.delete(sending));
-    this.inFlight.add(sending);
-    return sending;
+    return this.inFlight.track(this.post(this.target, body));
   }
 
   /** Resolves once the requests in flight have settled. */
   async idle(): Promise<void> {
-    await Promise.allSettled([...this.inFlight]);
+    await this.inFlight.settled();
   }
 
   /** Waits for requests in flight, then closes the idle keep-alive connections. */

@@ -8,6 +8,7 @@ import type * as KafkaJs from 'kafkajs';
 import type { KafkaEndpoint } from '../config/endpoint';
 import type { Logger } from '../logger';
 import { loadOptionalPeer } from './optional-peer';
+import { SendsInFlight } from './sends-in-flight';
 import type { SpanListSender } from './span-list-sender';
 
 export interface KafkaSenderOptions {
@@ -69,7 +70,7 @@ export class KafkaSender implements SpanListSender {
   private readonly requestTimeout: number;
   private producer: KafkaJs.Producer | null = null;
   private connecting: Promise<KafkaJs.Producer> | null = null;
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlight = new SendsInFlight();
   private closed = false;
 
   /** Throws at once when kafkajs is not installed: `install kafkajs to use kafka:// endpoints …`. */
@@ -99,15 +100,11 @@ export class KafkaSender implements SpanListSender {
   send(body: string | Buffer, count: number): Promise<void> {
     if (this.closed) return Promise.reject(new Error('zipkin kafka sender is closed'));
     this.logger.debug(`zipkin batch size: ${count}`);
-    const sending = this.produce(typeof body === 'string' ? Buffer.from(body) : body).finally(() =>
-      this.inFlight.delete(sending),
-    );
-    this.inFlight.add(sending);
-    return sending;
+    return this.inFlight.track(this.produce(typeof body === 'string' ? Buffer.from(body) : body));
   }
 
   async idle(): Promise<void> {
-    await Promise.allSettled([...this.inFlight]);
+    await this.inFlight.settled();
   }
 
   async close(): Promise<void> {

@@ -10,6 +10,8 @@ import type * as Amqp from 'amqplib';
 import type { AmqpEndpoint } from '../config/endpoint';
 import type { Logger } from '../logger';
 import { loadOptionalPeer } from './optional-peer';
+import { redactSecrets } from './redact-secrets';
+import { SendsInFlight } from './sends-in-flight';
 import type { SpanListSender } from './span-list-sender';
 
 export interface RabbitMqSenderOptions {
@@ -43,7 +45,7 @@ export class RabbitMqSender implements SpanListSender {
   private readonly secrets: string[];
   private link: Link | null = null;
   private connecting: Promise<Link> | null = null;
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlight = new SendsInFlight();
   private closed = false;
 
   /** Throws at once when amqplib is not installed: `install amqplib to use amqp:// endpoints …`. */
@@ -58,15 +60,11 @@ export class RabbitMqSender implements SpanListSender {
   send(body: string | Buffer, count: number): Promise<void> {
     if (this.closed) return Promise.reject(new Error('zipkin rabbitmq sender is closed'));
     this.options.logger.debug(`zipkin batch size: ${count}`);
-    const sending = this.publish(typeof body === 'string' ? Buffer.from(body) : body).finally(() =>
-      this.inFlight.delete(sending),
-    );
-    this.inFlight.add(sending);
-    return sending;
+    return this.inFlight.track(this.publish(typeof body === 'string' ? Buffer.from(body) : body));
   }
 
   async idle(): Promise<void> {
-    await Promise.allSettled([...this.inFlight]);
+    await this.inFlight.settled();
   }
 
   async close(): Promise<void> {
@@ -106,7 +104,7 @@ export class RabbitMqSender implements SpanListSender {
     const e = err as NodeJS.ErrnoException;
     // amqplib wraps socket errors in a message that repeats the class name.
     let message = (e instanceof Error ? e.message : String(err)).replace(/^Error: /, '');
-    for (const secret of this.secrets) message = message.split(secret).join('***');
+    message = redactSecrets(message, this.secrets);
     const address = this.options.endpoint.address;
     if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'EHOSTUNREACH' || e.code === 'ETIMEDOUT') {
       return `${PREFIX}broker unreachable (${address}): ${message}`;
