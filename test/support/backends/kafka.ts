@@ -10,7 +10,15 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { backendsCache, dataDir, freePort, portAccepts, startBackend, type BackendProcess } from './processes';
+import {
+  backendsCache,
+  dataDir,
+  freePort,
+  portAccepts,
+  startBackend,
+  type BackendProcess,
+  type ControlledBroker,
+} from './processes';
 
 const run = promisify(execFile);
 
@@ -27,22 +35,12 @@ export interface KafkaOptions {
   autoCreateTopics?: boolean;
 }
 
-export interface KafkaBroker {
+export interface KafkaBroker extends ControlledBroker {
   /** `127.0.0.1:<port>`, for KAFKA_BOOTSTRAP_SERVERS and `kafka://` endpoints. */
   readonly bootstrap: string;
   readonly port: number;
   readonly messageMaxBytes: number;
-  /** Stops the broker (SIGTERM, a clean shutdown); the data stays for `start()`. */
-  stop(): Promise<void>;
-  /** SIGKILL: a broker that dies under load. */
-  kill(): Promise<void>;
-  /** Starts it again on the same ports and data; resolves once it serves. */
-  start(): Promise<void>;
   restart(): Promise<void>;
-  /** The broker's output so far. */
-  output(): string;
-  /** Stops it and removes its data. */
-  close(): Promise<void>;
 }
 
 function kafkaHome(): string {

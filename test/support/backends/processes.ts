@@ -35,6 +35,20 @@ export function portAccepts(port: number): Promise<boolean> {
   });
 }
 
+/** What a test does with a broker it started: stop or kill it, start it again, read it, remove it. */
+export interface ControlledBroker {
+  /** Stops the broker (SIGTERM, a clean shutdown); the data stays for `start()`. */
+  stop(): Promise<void>;
+  /** SIGKILL: a broker that dies under load. */
+  kill(): Promise<void>;
+  /** Starts it again on the same ports and data; resolves once it serves. */
+  start(): Promise<void>;
+  /** The broker's output so far. */
+  output(): string;
+  /** Stops it and removes its data. */
+  close(): Promise<void>;
+}
+
 export interface BackendProcessOptions {
   /** Shown in messages: "zipkin", "kafka", ... */
   name: string;

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { dataDir, freePort, portAccepts, startBackend, type BackendProcess } from './processes';
+import { dataDir, freePort, portAccepts, startBackend, type BackendProcess, type ControlledBroker } from './processes';
 
 const SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
 
@@ -16,19 +16,12 @@ export interface RabbitMqOptions {
   maxMessageSize?: number;
 }
 
-export interface RabbitMqBroker {
+export interface RabbitMqBroker extends ControlledBroker {
   readonly port: number;
   /** `amqp://guest:guest@127.0.0.1:<port>`, the default vhost. */
   readonly url: string;
   /** `127.0.0.1:<port>`, for RABBIT_ADDRESSES. */
   readonly address: string;
-  stop(): Promise<void>;
-  /** SIGKILL: a broker that dies under load. */
-  kill(): Promise<void>;
-  start(): Promise<void>;
-  output(): string;
-  /** Stops it and removes its data. */
-  close(): Promise<void>;
 }
 
 export async function startRabbitMq(options: RabbitMqOptions = {}): Promise<RabbitMqBroker> {
