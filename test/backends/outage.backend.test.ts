@@ -8,6 +8,7 @@
 import * as http from 'node:http';
 import { createZipkinPlugin, type ZipkinPlugin } from '../../src/plugin';
 import type { QueueHealth } from '../../src/export/queue';
+import { runCli, tempDir } from '../gateway/cli-harness';
 import { type Listening, listen, send, startGateway } from '../integrations/helpers';
 import { freePort } from '../support/backends/processes';
 import { startZipkin, type StoredSpan, type Zipkin } from '../support/backends/zipkin';
@@ -170,4 +171,47 @@ test('Zipkin killed under load and restarted: responses unchanged, sent + droppe
   const known = new Set(traceIds);
   expect([...traceIdsOf(stored)].filter((id) => !known.has(id))).toEqual([]);
   expect(new Set(stored.map((s) => s.id)).size).toBe(stored.length);
+});
+
+test('CLI gateway, Zipkin down at the start, then started: responses unchanged, every span arrives, clean exit', async () => {
+  const port = await freePort();
+  const dir = tempDir();
+  const deck = {
+    _format_version: '3.0',
+    services: [
+      {
+        name: 'svc-fixed',
+        url: `http://127.0.0.1:${upstream.port}`,
+        routes: [{ name: 'fixed', paths: ['/api'] }],
+      },
+    ],
+    plugins: [
+      {
+        name: 'zipkin',
+        config: {
+          http_endpoint: `http://127.0.0.1:${port}/api/v2/spans`,
+          local_service_name: 'outage-cli',
+          sample_ratio: 1,
+          queue: { max_coalescing_delay: 0.1, max_retry_delay: 1, max_retry_time: 120 },
+        },
+      },
+    ],
+  };
+  const cli = runCli(['--config', dir.write('kong.json', deck), '--listen', '127.0.0.1:0']);
+  try {
+    const [line] = await cli.ready(1);
+    const gateway = { port: Number(/:(\d+)$/.exec(line)?.[1]) } as Listening;
+    const traceIds: string[] = [];
+    for (let i = 0; i < 10; i++) traceIds.push(await proxied(gateway));
+
+    const zipkin = await startZipkin({ port });
+    zipkins.push(zipkin);
+    for (const id of traceIds) expect(await zipkin.waitForSpans(id, SPANS_PER_REQUEST, 60000)).toHaveLength(3);
+    expect(await zipkin.allSpans('outage-cli')).toHaveLength(traceIds.length * SPANS_PER_REQUEST);
+    expect(await cli.stop('SIGTERM')).toBe(0);
+    expect(cli.stderr).not.toMatch(/dropped|lost/);
+  } finally {
+    await cli.stop('SIGKILL');
+    dir.remove();
+  }
 });
