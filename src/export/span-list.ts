@@ -6,19 +6,17 @@
 import { zipkinJsonBody } from './zipkin-json-body';
 import { proto3ListBody } from './zipkin-proto3';
 
-/** JSON text for `json`, `zipkin.proto3.Span` bytes for `proto3`. */
-export type ZipkinEncodedSpan = string | Uint8Array;
+/**
+ * One span as it waits in the queue: its JSON object as UTF-8 bytes (`json`), or its
+ * `zipkin.proto3.Span` bytes (`proto3`). Bytes, not strings: the JSON encoder's strings are
+ * trees of the fragments they were built from, several times their length in heap, and a queue
+ * of them at its `max_bytes` took ten times that in memory.
+ */
+export type ZipkinEncodedSpan = Uint8Array;
 
-/** The list body of `spans`: all strings (JSON) or all bytes (proto3). */
-export function spanListBody(spans: readonly ZipkinEncodedSpan[]): string | Buffer {
-  if (spans.length > 0 && typeof spans[0] !== 'string') return proto3ListBody(spans as readonly Uint8Array[]);
-  return zipkinJsonBody(spans as readonly string[]);
-}
-
-/** The body as bytes, for transports that send bytes. */
-export function spanListBytes(spans: readonly ZipkinEncodedSpan[]): Buffer {
-  const body = spanListBody(spans);
-  return typeof body === 'string' ? Buffer.from(body) : body;
+/** The list body of `spans`, all encoded as `json` (`[a,b]`) or `proto3` (repeated field 1). */
+export function spanListBody(spans: readonly ZipkinEncodedSpan[], json: boolean): Buffer {
+  return json ? zipkinJsonBody(spans) : proto3ListBody(spans);
 }
 
 function varintSize(n: number): number {
@@ -34,8 +32,8 @@ function varintSize(n: number): number {
  * Bytes one span adds to a list body: a comma (JSON; the brackets are `LIST_OVERHEAD`), or a
  * field key and a length (proto3). `bytes` is the span's encoded size.
  */
-function framedSize(span: ZipkinEncodedSpan, bytes: number): number {
-  return typeof span === 'string' ? bytes + 1 : bytes + 1 + varintSize(bytes);
+function framedSize(json: boolean, bytes: number): number {
+  return json ? bytes + 1 : bytes + 1 + varintSize(bytes);
 }
 
 /** A batch cut into messages: `[from, to)` ranges of the batch, and the spans left out. */
@@ -46,22 +44,18 @@ export interface SpanListSplit {
 }
 
 /**
- * Cuts a batch, in order, into lists of at most `maxBytes` bytes each (`sizes[i]` is span
- * i's encoded size, `encodedSize`); a span that alone makes a list over the limit is left out.
+ * Cuts a batch of `json` or proto3 spans, in order, into lists of at most `maxBytes` bytes
+ * each; a span that alone makes a list over the limit is left out.
  */
-export function splitSpanList(
-  spans: readonly ZipkinEncodedSpan[],
-  sizes: readonly number[],
-  maxBytes: number,
-): SpanListSplit {
+export function splitSpanList(spans: readonly ZipkinEncodedSpan[], json: boolean, maxBytes: number): SpanListSplit {
   const messages: [number, number][] = [];
   const oversize: { index: number; bytes: number }[] = [];
   // JSON's `[` and `]` minus the comma the first span does not need; proto3 has no framing.
-  const overhead = spans.length > 0 && typeof spans[0] === 'string' ? 1 : 0;
+  const overhead = json ? 1 : 0;
   let from = -1;
   let size = overhead;
   for (let i = 0; i < spans.length; i++) {
-    const framed = framedSize(spans[i], sizes[i]);
+    const framed = framedSize(json, spans[i].length);
     if (overhead + framed > maxBytes) {
       if (from !== -1) messages.push([from, i]);
       from = -1;

@@ -18,6 +18,9 @@ import { encodeProto3Span } from './zipkin-proto3';
 
 export type ZipkinEncoding = 'json' | 'proto3';
 
+/** What is queued when nothing is ever sent (no endpoint). */
+const NOTHING: ZipkinEncodedSpan = new Uint8Array(0);
+
 export type { ZipkinEncodedSpan } from './span-list';
 
 export interface ZipkinExporterOptions {
@@ -80,31 +83,32 @@ export class ZipkinExporter implements PreEncodingSpanExporter<ZipkinEncodedSpan
   }
 
   encodeSpan(span: ReadableSpan): ZipkinEncodedSpan {
-    if (!this.sends) return '';
-    return this.encoding === 'json' ? this.json.encode(span) : encodeProto3Span(toZipkinSpan(span, this.spanOptions));
+    if (!this.sends) return NOTHING;
+    return this.encoding === 'json'
+      ? this.json.encodeBytes(span)
+      : encodeProto3Span(toZipkinSpan(span, this.spanOptions));
   }
 
   encodedSize(encoded: ZipkinEncodedSpan): number {
-    return typeof encoded === 'string' ? this.json.byteLength(encoded) : encoded.length;
+    return encoded.length;
   }
 
   exportEncoded(batch: readonly ZipkinEncodedSpan[]): Promise<void | QueueDeliveryResult> {
     if (this.isShutdown) return Promise.reject(new Error('zipkin exporter is shut down'));
     if (!this.sends) return Promise.resolve();
     const limit = this.sender.maxMessageBytes;
-    if (limit === undefined) return this.sender.send(spanListBody(batch), batch.length);
+    if (limit === undefined) return this.sender.send(spanListBody(batch, this.encoding === 'json'), batch.length);
     return this.sendSplit(batch, limit);
   }
 
   /** A batch as messages of at most `limit` bytes, in order; per batch, never per span. */
   private async sendSplit(batch: readonly ZipkinEncodedSpan[], limit: number): Promise<QueueDeliveryResult> {
-    const sizes = new Array<number>(batch.length);
-    for (let i = 0; i < batch.length; i++) sizes[i] = this.encodedSize(batch[i]);
-    const { messages, oversize } = splitSpanList(batch, sizes, limit);
+    const json = this.encoding === 'json';
+    const { messages, oversize } = splitSpanList(batch, json, limit);
     for (let m = this.progress.get(batch) ?? 0; m < messages.length; m++) {
       const [from, to] = messages[m];
       const part = from === 0 && to === batch.length ? batch : batch.slice(from, to);
-      await this.sender.send(spanListBody(part), part.length);
+      await this.sender.send(spanListBody(part, json), part.length);
       this.progress.set(batch, m + 1);
     }
     const transport = this.sender.transport ?? 'transport';

@@ -6,6 +6,7 @@
 import { SpanKind, type AttributeValue, type Attributes } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { hrTimeToMicros } from '../trace/clock';
+import { ByteArena } from './byte-arena';
 import { ATTR_PEER_ADDRESS, ATTR_PEER_PORT, ATTR_PEER_SERVICE, ATTR_TRACE_ID_BYTES } from '../trace/span-attributes';
 import {
   durationMicros,
@@ -246,6 +247,7 @@ export class ZipkinJsonEncoder {
   /** The last span encoded, and whether it is all plain ASCII. */
   private lastJson = '';
   private lastPlain = false;
+  private readonly arena = new ByteArena();
 
   constructor(options: ZipkinSpanOptions) {
     this.localEndpointJson = flattened(`,"localEndpoint":{"serviceName":${JSON.stringify(options.localServiceName)}}`);
@@ -317,6 +319,16 @@ export class ZipkinJsonEncoder {
    */
   byteLength(json: string): number {
     return this.lastPlain && json === this.lastJson ? json.length : Buffer.byteLength(json);
+  }
+
+  /**
+   * `encode(span)` as UTF-8 bytes in the encoder's arena: a span of plain strings only is
+   * ASCII, copied byte for byte (no UTF-8 scan). The string, a tree of the fragments it was
+   * built from, is garbage at once; as bytes the span takes its size and no more.
+   */
+  encodeBytes(span: ReadableSpan): Buffer {
+    const json = this.encode(span);
+    return this.arena.copy(json, this.lastPlain);
   }
 
   /** A string as JSON; notes one that is not plain. */
