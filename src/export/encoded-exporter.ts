@@ -4,6 +4,7 @@
  * object can be released while the entry waits.
  */
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { SpanRecord } from '../trace/span-record';
 import type { QueueDeliveryResult } from './queue';
 
 export interface PreEncodingSpanExporter<E = unknown> extends SpanExporter {
@@ -16,6 +17,12 @@ export interface PreEncodingSpanExporter<E = unknown> extends SpanExporter {
    * is logged. May resolve with the spans it left out for good (too large for a message).
    */
   exportEncoded(batch: readonly E[]): Promise<void | QueueDeliveryResult>;
+  /**
+   * An encoder of span records (trace/span-record.ts) giving the bytes `encodeSpan` gives
+   * for the same span, when this exporter has one; the plugin's own provider then skips the
+   * `ReadableSpan` for spans this exporter alone consumes.
+   */
+  recordEncoder?(): ((record: SpanRecord) => E) | undefined;
 }
 
 export function isPreEncodingSpanExporter(exporter: SpanExporter): exporter is PreEncodingSpanExporter {

@@ -17,6 +17,7 @@ import type { QueueConfig } from '../config/types';
 import { stderrLogger, type Logger } from '../logger';
 import { isPreEncodingSpanExporter, type PreEncodingSpanExporter } from './encoded-exporter';
 import { markInertOnStart } from '../trace/inert-on-start';
+import type { SpanRecordSink } from '../trace/span-record';
 import { bounded } from './bounded';
 import { KongQueue, type QueueHandler, type QueueHealth } from './queue';
 
@@ -138,18 +139,58 @@ export class KongQueueSpanProcessor implements SpanProcessor {
   /** Queues a sampled span (§3: the reporter drops unsampled spans before queuing). */
   onEnd(span: ReadableSpan): void {
     if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
-    let error: string | undefined;
+    const encoder = this.encoder;
+    let entry: unknown;
+    let size: number;
     try {
-      if (this.encoder !== null) {
-        const encoded = this.encoder.encodeSpan(span);
-        error = this.queue.enqueue(encoded, this.encoder.encodedSize(encoded));
+      if (encoder !== null) {
+        entry = encoder.encodeSpan(span);
+        size = encoder.encodedSize(entry);
       } else {
-        error = this.queue.enqueue(span, this.estimateSize(span));
+        entry = span;
+        size = this.estimateSize(span);
       }
     } catch (err) {
-      error = err instanceof Error ? err.message : String(err);
+      return this.enqueueFailed(err);
+    }
+    this.enqueue(entry, size);
+  }
+
+  private enqueue(entry: unknown, size: number): void {
+    let error: string | undefined;
+    try {
+      error = this.queue.enqueue(entry, size);
+    } catch (err) {
+      return this.enqueueFailed(err);
     }
     if (error !== undefined) this.logger.error(`failed to enqueue span: ${error}`);
+  }
+
+  private enqueueFailed(err: unknown): void {
+    this.logger.error(`failed to enqueue span: ${err instanceof Error ? err.message : String(err)}`);
+  }
+
+  /**
+   * The record path's sink (trace/span-record.ts): each record encoded by the exporter and
+   * queued as `onEnd` queues a span. Only with an exporter that encodes records, and not for a
+   * subclass that changes `onEnd` (it would be skipped).
+   */
+  recordSink(): SpanRecordSink | undefined {
+    if (this.onEnd !== KongQueueSpanProcessor.prototype.onEnd) return undefined;
+    const encode = this.encoder?.recordEncoder?.();
+    if (encode === undefined) return undefined;
+    const encoder = this.encoder as PreEncodingSpanExporter;
+    return {
+      accept: (record) => {
+        let entry: unknown;
+        try {
+          entry = encode(record);
+        } catch (err) {
+          return this.enqueueFailed(err);
+        }
+        this.enqueue(entry, encoder.encodedSize(entry));
+      },
+    };
   }
 
   /** Queue counters: queued, sent, dropped by reason, retried, batches, current size. */

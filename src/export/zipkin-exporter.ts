@@ -6,6 +6,7 @@
  */
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { SpanRecord } from '../trace/span-record';
 import { stderrLogger, type Logger } from '../logger';
 import type { PreEncodingSpanExporter } from './encoded-exporter';
 import { HttpSender } from './http-sender';
@@ -87,6 +88,14 @@ export class ZipkinExporter implements PreEncodingSpanExporter<ZipkinEncodedSpan
     return this.encoding === 'json'
       ? this.json.encodeBytes(span)
       : encodeProto3Span(toZipkinSpan(span, this.spanOptions));
+  }
+
+  /** JSON only, and not for a subclass that encodes spans its own way. */
+  recordEncoder(): ((record: SpanRecord) => ZipkinEncodedSpan) | undefined {
+    if (this.encoding !== 'json' || this.encodeSpan !== ZipkinExporter.prototype.encodeSpan) return undefined;
+    if (!this.sends) return () => NOTHING;
+    const json = this.json;
+    return (record) => json.encodeRecordBytes(record);
   }
 
   encodedSize(encoded: ZipkinEncodedSpan): number {

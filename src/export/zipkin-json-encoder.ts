@@ -6,6 +6,7 @@
 import { SpanKind, type AttributeValue, type Attributes } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { hrTimeToMicros } from '../trace/clock';
+import type { SpanRecord } from '../trace/span-record';
 import { ByteArena } from './byte-arena';
 import { ATTR_PEER_ADDRESS, ATTR_PEER_PORT, ATTR_PEER_SERVICE, ATTR_TRACE_ID_BYTES } from '../trace/span-attributes';
 import {
@@ -259,32 +260,17 @@ export class ZipkinJsonEncoder {
     this.plain = this.localPlain;
     // First, as it also finds the attributes the trace id and the endpoint need.
     const tags = this.scanAttributes(span.attributes);
-
     const context = span.spanContext();
-    const traceId = context.traceId;
-    let s = '{"traceId":"' + (this.traceIdBytes === 8 ? traceId.slice(traceId.length - 16) : traceId); // §2.11, as reportedTraceId
-    const parentId = reportedParentId(span);
-    if (parentId !== undefined) s += '","parentId":"' + parentId;
-    s += '","id":"' + context.spanId;
+    let s = this.ids(context.traceId, reportedParentId(span), context.spanId);
 
     const start = span.startTime;
     const seconds = start[0];
     const micros = Math.floor(start[1] / 1e3);
     if (isSplittable(seconds, micros)) s += this.nameHead(span.name, span.kind, seconds) + sixDigits(micros);
     else s += (AFTER_ID[span.kind] ?? AFTER_ID[0]) + this.quote(span.name) + ',"timestamp":' + hrTimeToMicros(start);
-    s += ',"duration":' + decimal(durationMicros(start, span.endTime));
-
-    // §2.7, as remoteEndpointOf: present with a port or a service name; the IP only then.
-    const serviceName = nonEmptyString(this.peerService) ?? this.defaultServiceName;
-    const port = portOf(this.peerPort);
-    if (port === undefined && serviceName === undefined) s += this.localEndpointJson;
-    else {
-      s += this.endpoints(serviceName, nonEmptyString(this.peerAddress), port !== undefined);
-      s += port === undefined ? '}' : decimal(port) + '}';
-    }
+    s += ',"duration":' + decimal(durationMicros(start, span.endTime)) + this.endpointsAndTags(tags);
 
     const first = tags === '';
-    if (!first) s += tags;
     const events = span.events;
     const last = events.length - 1;
     if (last < 0) s += first ? '}' : '}}';
@@ -294,20 +280,84 @@ export class ZipkinJsonEncoder {
       const eventSeconds = time[0];
       const eventMicros = Math.floor(time[1] / 1e3);
       const at = i > 0 ? AnnotationAt.Next : first ? AnnotationAt.First : AnnotationAt.FirstAfterTags;
-      if (!isSplittable(eventSeconds, eventMicros)) {
-        s +=
-          ANNOTATION_OPENERS[at] +
-          this.quote(event.name) +
-          ',"timestamp":' +
-          hrTimeToMicros(time) +
-          (i === last ? '}]}' : '');
-        continue;
-      }
-      s += this.annotationHead(event.name, at, eventSeconds);
-      // Short enough to be copied rather than linked: one piece.
-      s += i === last ? sixDigits(eventMicros) + '}]}' : sixDigits(eventMicros);
+      if (isSplittable(eventSeconds, eventMicros))
+        s += this.annotation(event.name, at, eventSeconds, eventMicros, i === last);
+      else s += this.unsplitAnnotation(event.name, at, hrTimeToMicros(time), i === last);
     }
+    return this.done(s);
+  }
 
+  /**
+   * The same text as `encode` of the `ReadableSpan` the SDK would make of `r` (span-record.ts:
+   * times are integer µs, the end not before the start, the attributes plain).
+   */
+  encodeRecord(r: SpanRecord): string {
+    this.plain = this.localPlain;
+    const tags = this.scanAttributes(r.attributes);
+    let s = this.ids(r.traceId, r.parentId, r.spanId);
+
+    const startUs = r.startUs;
+    const seconds = Math.floor(startUs / 1e6);
+    const micros = startUs - seconds * 1e6;
+    if (isSplittable(seconds, micros)) s += this.nameHead(r.name, r.kind, seconds) + sixDigits(micros);
+    else s += (AFTER_ID[r.kind] ?? AFTER_ID[0]) + this.quote(r.name) + ',"timestamp":' + startUs;
+    s += ',"duration":' + decimal(r.endUs - startUs) + this.endpointsAndTags(tags);
+
+    const first = tags === '';
+    const last = r.eventCount - 1;
+    if (last < 0) s += first ? '}' : '}}';
+    const names = r.eventNames;
+    const times = r.eventTimes;
+    for (let i = 0; i <= last; i++) {
+      const us = times[i];
+      const eventSeconds = Math.floor(us / 1e6);
+      const eventMicros = us - eventSeconds * 1e6;
+      const at = i > 0 ? AnnotationAt.Next : first ? AnnotationAt.First : AnnotationAt.FirstAfterTags;
+      if (isSplittable(eventSeconds, eventMicros))
+        s += this.annotation(names[i], at, eventSeconds, eventMicros, i === last);
+      else s += this.unsplitAnnotation(names[i], at, us, i === last);
+    }
+    return this.done(s);
+  }
+
+  /** `encodeRecord` as bytes (`encodeBytes`). */
+  encodeRecordBytes(r: SpanRecord): Buffer {
+    const json = this.encodeRecord(r);
+    return this.arena.copy(json, this.lastPlain);
+  }
+
+  /** `{"traceId":"…","parentId":"…","id":"…` (§2.11: the low half of a trace id generated with 8 bytes). */
+  private ids(traceId: string, parentId: string | undefined, spanId: string): string {
+    let s = '{"traceId":"' + (this.traceIdBytes === 8 ? traceId.slice(traceId.length - 16) : traceId);
+    if (parentId !== undefined) s += '","parentId":"' + parentId;
+    return s + '","id":"' + spanId;
+  }
+
+  /** The endpoints (§2.7, as remoteEndpointOf: present with a port or a service name; the IP only then), then the tags. */
+  private endpointsAndTags(tags: string): string {
+    const serviceName = nonEmptyString(this.peerService) ?? this.defaultServiceName;
+    const port = portOf(this.peerPort);
+    let s: string;
+    if (port === undefined && serviceName === undefined) s = this.localEndpointJson;
+    else {
+      s = this.endpoints(serviceName, nonEmptyString(this.peerAddress), port !== undefined);
+      s += port === undefined ? '}' : decimal(port) + '}';
+    }
+    return tags === '' ? s : s + tags;
+  }
+
+  /** One annotation, its time split into cached seconds and 6 µs digits; closes the span after the last. */
+  private annotation(name: string, at: AnnotationAt, seconds: number, micros: number, last: boolean): string {
+    // Short enough to be copied rather than linked: one piece.
+    return this.annotationHead(name, at, seconds) + (last ? sixDigits(micros) + '}]}' : sixDigits(micros));
+  }
+
+  /** One annotation whose time does not split (before 1970 + 1 s, or not an integer µs). */
+  private unsplitAnnotation(name: string, at: AnnotationAt, us: number, last: boolean): string {
+    return ANNOTATION_OPENERS[at] + this.quote(name) + ',"timestamp":' + us + (last ? '}]}' : '');
+  }
+
+  private done(s: string): string {
     this.lastJson = s;
     this.lastPlain = this.plain;
     return s;

@@ -20,7 +20,9 @@ import {
   type SpanProcessor,
   type TimedEvent,
 } from '@opentelemetry/sdk-trace-base';
+import { microsToHrTime } from './clock';
 import { isMarkedInertOnStart } from './inert-on-start';
+import type { SpanRecordSink } from './span-record';
 
 /**
  * The plugin's own provider builds every span at log time, already finished, so the SDK's
@@ -44,6 +46,15 @@ const INERT_ON_START: ReadonlySet<unknown> = new Set([
 ]);
 
 const hasOwn = Object.prototype.hasOwnProperty;
+
+/** The most annotations a Kong span has: the proxy span's six (span-builder.ts `annotateProxy`). */
+const MAX_KONG_ANNOTATIONS = 6;
+
+/** A processor that takes span records instead of spans (span-record.ts). */
+function recordSinkOf(processor: SpanProcessor): SpanRecordSink | undefined {
+  const candidate = processor as SpanProcessor & { recordSink?: () => SpanRecordSink | undefined };
+  return typeof candidate.recordSink === 'function' ? candidate.recordSink() : undefined;
+}
 
 /** A finished span, shaped as the SDK's `SpanImpl` is after `end()` (fields assigned in one fixed order). */
 export class FinishedSpan implements ReadableSpan {
@@ -125,6 +136,11 @@ export class EventList {
 
   constructor(private readonly limit: number | undefined) {}
 
+  /** `Annotations.mark`: an annotation at integer epoch µs. */
+  mark(name: string, us: number): void {
+    this.addEvent(name, microsToHrTime(us));
+  }
+
   addEvent(name: string, time: HrTime): void {
     const limit = this.limit;
     if (limit === 0) {
@@ -145,6 +161,11 @@ export class EventList {
 export class DirectSpans {
   /** Attributes dropped by the last `settle` (the count limit). */
   lastDropped = 0;
+  /**
+   * The record path's sink (span-record.ts), when the limits cannot change a Kong span: no
+   * value length limit and room for every annotation; the attribute count is checked per span.
+   */
+  readonly records: SpanRecordSink | undefined;
   private readonly countLimit: number | undefined;
   private readonly lengthLimit: number;
 
@@ -157,6 +178,17 @@ export class DirectSpans {
     this.countLimit = limits.attributeCountLimit;
     // SpanImpl: `attributeValueLengthLimit ?? 0`.
     this.lengthLimit = limits.attributeValueLengthLimit ?? 0;
+    const sink = processors.length === 1 ? recordSinkOf(processors[0]) : undefined;
+    const events = limits.eventCountLimit;
+    this.records =
+      sink !== undefined && this.lengthLimit === Infinity && (events === undefined || events >= MAX_KONG_ANNOTATIONS)
+        ? sink
+        : undefined;
+  }
+
+  /** `attributeCountLimit`, for the record path's check. */
+  get attributeCountLimit(): number | undefined {
+    return this.countLimit;
   }
 
   /**

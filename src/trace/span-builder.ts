@@ -1,7 +1,6 @@
 import {
   type Attributes,
   type Context,
-  type HrTime,
   ROOT_CONTEXT,
   type Span,
   type SpanContext,
@@ -13,6 +12,7 @@ import {
 import { isZeroHex } from '../propagation/hex';
 import { microsToHrTime } from './clock';
 import { type DirectSpans, FinishedSpan } from './finished-span';
+import { isPlainAttributes, SpanRecord, type SpanRecordSink } from './span-record';
 import { hostOf, normalizePath, protocolOf } from './http-values';
 import type { SlotIdGenerator } from './id-generator';
 import { randomHex } from './ids';
@@ -36,6 +36,8 @@ const DECIDED: Context = withSamplingDecision(ROOT_CONTEXT, true);
 /** The plugin's own provider: every span is built at log time, with the ids Kong's model gives. */
 export class OwnProviderSpans implements SpanBuilder {
   readonly opensEarly = false;
+  /** The record path's one record (span-record.ts). */
+  private readonly record = new SpanRecord();
 
   /**
    * @param direct when given, finished spans go straight to the processors (finished-span.ts);
@@ -61,7 +63,11 @@ export class OwnProviderSpans implements SpanBuilder {
         traceState: undefined,
       };
       // An invalid request span context would make its children roots in the SDK: leave that to it.
-      if (trace.isSpanContextValid(requestCtx)) return finishDirect(direct, t, requestCtx, nowUs);
+      if (trace.isSpanContextValid(requestCtx)) {
+        const sink = direct.records;
+        if (sink !== undefined && finishRecords(sink, this.record, direct.attributeCountLimit, t, nowUs)) return;
+        return finishDirect(direct, t, requestCtx, nowUs);
+      }
     }
     const ids = this.ids;
     const name = t.spanName();
@@ -99,9 +105,9 @@ export class OwnProviderSpans implements SpanBuilder {
     request.setAttributes(requestAttributes(t));
     proxy.setAttributes(proxyAttributes(t));
     emitBalancerSpans(this.tracer, t, name, requestCtx, nowUs);
-    annotateProxy(t, proxy, nowUs);
+    annotateProxy(t, sdkAnnotations(proxy), nowUs);
     proxy.end(microsToHrTime(t.proxyFinishUs(nowUs)));
-    annotateRequest(t, request);
+    annotateRequest(t, sdkAnnotations(request));
     request.end(microsToHrTime(nowUs));
   }
 }
@@ -189,6 +195,117 @@ function finishDirect(direct: DirectSpans, t: RequestTrace, requestCtx: SpanCont
   );
 }
 
+/** The request span's parent as the SDK keeps it: the extracted remote context, when valid. */
+function remoteParentId(t: RequestTrace): string | undefined {
+  const traceId = t.traceId;
+  const parentId = t.requestParentId;
+  if (parentId === undefined || isZeroHex(parentId) || isZeroHex(traceId)) return undefined;
+  const parent = { traceId, spanId: parentId, traceFlags: TraceFlags.SAMPLED };
+  return trace.isSpanContextValid(parent) ? parentId : undefined;
+}
+
+/**
+ * `finishDirect` for a sink that encodes each span at once: the same spans, in the same order,
+ * as span records (span-record.ts). Returns false, having delivered nothing, when a span would
+ * not reach the encoder unchanged through the SDK's checks (an attribute it would drop or
+ * warn about, more attributes than its count limit, a time that is not an integer, a span
+ * ending before it starts): that request takes the `ReadableSpan` path.
+ */
+function finishRecords(
+  sink: SpanRecordSink,
+  r: SpanRecord,
+  countLimit: number | undefined,
+  t: RequestTrace,
+  nowUs: number,
+): boolean {
+  const tries = t.tries;
+  const tryCount = tries === undefined ? 0 : tries.length;
+  const proxyStart = t.proxyStartUs;
+  const proxyEnd = t.proxyFinishUs(nowUs);
+  const requestAttrs = requestAttributes(t);
+  const proxyAttrs = proxyAttributes(t);
+  if (
+    !isPlainAttributes(requestAttrs, countLimit) ||
+    !isPlainAttributes(proxyAttrs, countLimit) ||
+    !isSpanTime(t.startUs, nowUs) ||
+    !isSpanTime(proxyStart, proxyEnd) ||
+    !areAnnotationTimes(t)
+  )
+    return false;
+  let tryAttrs: Attributes[] | undefined;
+  if (tries !== undefined && tryCount > 0) {
+    tryAttrs = new Array<Attributes>(tryCount);
+    for (let i = 0; i < tryCount; i++) {
+      const attempt = tries[i];
+      const attrs = (tryAttrs[i] = balancerAttributes(t, attempt, i + 1, tryCount));
+      if (
+        !isPlainAttributes(attrs, countLimit) ||
+        !isSpanTime(attempt.startUs, attempt.endUs !== 0 ? attempt.endUs : nowUs)
+      )
+        return false;
+    }
+  }
+
+  const name = t.spanName();
+  r.traceId = t.traceId;
+  r.parentId = t.requestSpanId;
+  r.kind = SpanKind.CLIENT;
+  if (tries !== undefined && tryAttrs !== undefined) {
+    for (let i = 0; i < tryCount; i++) {
+      const attempt = tries[i];
+      r.spanId = randomHex(8);
+      r.name = `${name} (balancer try ${i + 1})`;
+      r.startUs = attempt.startUs;
+      r.endUs = attempt.endUs !== 0 ? attempt.endUs : nowUs;
+      r.attributes = tryAttrs[i];
+      r.eventCount = 0;
+      sink.accept(r);
+    }
+  }
+
+  r.spanId = t.proxySpanId;
+  r.name = `${name} (proxy)`;
+  r.startUs = proxyStart;
+  r.endUs = proxyEnd;
+  r.attributes = proxyAttrs;
+  r.eventCount = 0;
+  annotateProxy(t, r, nowUs);
+  sink.accept(r);
+
+  r.spanId = t.requestSpanId;
+  r.parentId = remoteParentId(t);
+  r.name = name;
+  r.kind = SpanKind.SERVER;
+  r.startUs = t.startUs;
+  r.endUs = nowUs;
+  r.attributes = requestAttrs;
+  r.eventCount = 0;
+  annotateRequest(t, r);
+  sink.accept(r);
+  r.attributes = NO_ATTRIBUTES; // not kept until the next request
+  return true;
+}
+
+const NO_ATTRIBUTES: Attributes = Object.freeze({});
+
+/** A span from `startUs` to `endUs` whose times the record path passes as they are: integers, in order. */
+function isSpanTime(startUs: number, endUs: number): boolean {
+  return Number.isInteger(startUs) && Number.isInteger(endUs) && endUs >= startUs;
+}
+
+/** The phase times annotations are made of (`annotateProxy`, `annotateRequest`) are integers. */
+function areAnnotationTimes(t: RequestTrace): boolean {
+  return (
+    Number.isInteger(t.rewriteEndUs) &&
+    Number.isInteger(t.accessStartUs) &&
+    Number.isInteger(t.accessEndUs) &&
+    Number.isInteger(t.headerFilterUs) &&
+    Number.isInteger(t.bodyStartUs) &&
+    Number.isInteger(t.prereadStartUs) &&
+    Number.isInteger(t.prereadEndUs)
+  );
+}
+
 /**
  * A provider the caller already runs: ids cannot be forced, so the request and proxy
  * spans are created when their ids are first needed (access, the response header, or
@@ -251,9 +368,9 @@ export class ReusedProviderSpans implements SpanBuilder {
     request.setAttributes(requestAttributes(t));
     proxy.setAttributes(proxyAttributes(t));
     emitBalancerSpans(this.tracer, t, t.spanName(), trace.setSpan(DECIDED, request), nowUs);
-    annotateProxy(t, proxy, nowUs);
+    annotateProxy(t, sdkAnnotations(proxy), nowUs);
     proxy.end(microsToHrTime(t.proxyFinishUs(nowUs)));
-    annotateRequest(t, request);
+    annotateRequest(t, sdkAnnotations(request));
     request.end(microsToHrTime(nowUs));
   }
 }
@@ -263,8 +380,10 @@ export class ReusedProviderSpans implements SpanBuilder {
 function requestAttributes(t: RequestTrace): Attributes {
   const rt = t.runtime;
   const config = rt.config;
-  // No prototype: a tag from the tags header may be called anything.
-  const a = Object.create(null) as Attributes;
+  // A plain object, as the SDK's attributes are: a tag from the tags header named `__proto__`
+  // is dropped here as the SDK drops it; any other name is an own key. (Without a prototype
+  // the object would be a slow dictionary for every reader.)
+  const a: Attributes = {};
   a['lc'] = 'kong';
   if (!t.stream) {
     a['http.method'] = t.method;
@@ -378,34 +497,39 @@ function emitBalancerSpans(tracer: Tracer, t: RequestTrace, name: string, parent
   }
 }
 
-/** What annotations are added to: an SDK span, or the event list of a span built directly. */
-interface Annotated {
-  addEvent(name: string, time: HrTime): unknown;
+/** What annotations are added to, at integer epoch µs: an SDK span, a direct span's event list, a span record. */
+interface Annotations {
+  mark(name: string, us: number): void;
+}
+
+/** An SDK span's `addEvent`, as `Annotations`. */
+function sdkAnnotations(span: Span): Annotations {
+  return { mark: (name, us) => span.addEvent(name, microsToHrTime(us)) };
 }
 
 /** Request span: `[krf, krs]` (HTTP only). */
-function annotateRequest(t: RequestTrace, span: Annotated): void {
+function annotateRequest(t: RequestTrace, span: Annotations): void {
   if (!t.runtime.annotations || t.stream) return;
-  if (t.rewriteEndUs !== 0) span.addEvent('krf', microsToHrTime(t.rewriteEndUs));
-  span.addEvent('krs', microsToHrTime(t.startUs));
+  if (t.rewriteEndUs !== 0) span.mark('krf', t.rewriteEndUs);
+  span.mark('krs', t.startUs);
 }
 
 /** Proxy span: `[khs, khf, kbs, kas, kaf, kbf]` in the order Kong records them; stream `[kps, kpf]`. */
-function annotateProxy(t: RequestTrace, span: Annotated, nowUs: number): void {
+function annotateProxy(t: RequestTrace, span: Annotations, nowUs: number): void {
   if (!t.runtime.annotations) return;
   const finish = t.proxyFinishUs(nowUs);
   if (t.stream) {
-    if (t.prereadStartUs !== 0) span.addEvent('kps', microsToHrTime(t.prereadStartUs));
-    span.addEvent('kpf', microsToHrTime(t.prereadEndUs !== 0 ? t.prereadEndUs : finish));
+    if (t.prereadStartUs !== 0) span.mark('kps', t.prereadStartUs);
+    span.mark('kpf', t.prereadEndUs !== 0 ? t.prereadEndUs : finish);
     return;
   }
-  if (t.headerFilterUs !== 0) span.addEvent('khs', microsToHrTime(t.headerFilterUs));
+  if (t.headerFilterUs !== 0) span.mark('khs', t.headerFilterUs);
   if (t.bodyStartUs !== 0) {
-    span.addEvent('khf', microsToHrTime(t.bodyStartUs));
-    span.addEvent('kbs', microsToHrTime(t.bodyStartUs));
+    span.mark('khf', t.bodyStartUs);
+    span.mark('kbs', t.bodyStartUs);
   }
-  span.addEvent('kas', microsToHrTime(t.accessStartUs !== 0 ? t.accessStartUs : t.proxyStartUs));
-  span.addEvent('kaf', microsToHrTime(t.accessEndUs !== 0 ? t.accessEndUs : finish));
-  if (t.bodyStartUs === 0) span.addEvent('khf', microsToHrTime(nowUs));
-  span.addEvent('kbf', microsToHrTime(nowUs));
+  span.mark('kas', t.accessStartUs !== 0 ? t.accessStartUs : t.proxyStartUs);
+  span.mark('kaf', t.accessEndUs !== 0 ? t.accessEndUs : finish);
+  if (t.bodyStartUs === 0) span.mark('khf', nowUs);
+  span.mark('kbf', nowUs);
 }
