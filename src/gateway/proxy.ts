@@ -1,9 +1,11 @@
 /**
  * The reference gateway's HTTP proxy: Kong's request path (router, plugin precedence,
  * `X-Forwarded-*`, balancer tries, Kong's error responses) on `node:http`, traced by the
- * library's own `node:http` integration (`traceHttp` starts the trace and hooks the
- * response phases, `RequestTrace.access` injects the propagation headers,
- * `trackUpstreamRequest` ends each balancer try at connect or failure).
+ * library's own `node:http` integration: `startHttp` starts the trace, the response hooks
+ * follow the header and body phases, `RequestTrace.access` injects the propagation
+ * headers, `trackUpstreamSocket` ends each balancer try at connect or failure. The
+ * exchange's own `close` and `socket` listeners drive the log phase and the tries, so
+ * tracing adds no listener per request (`traceHttp` would add two).
  *
  * Why `node:http` and not Express + http-proxy-middleware: HPM makes one upstream request
  * per client request, with no way to try the next target after a connection failure, and
@@ -28,7 +30,8 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { isIP, type Socket } from 'node:net';
-import { traceHttp, trackUpstreamRequest } from '../integrations/node-http';
+import { traceHttp, trackUpstreamSocket } from '../integrations/node-http';
+import { hookResponsePhases, logClientGone, logClosedResponse } from '../integrations/response-hooks';
 import type { Logger } from '../logger';
 import type { ZipkinPlugin } from '../plugin';
 import type { RouteIdentity } from '../trace/request-inputs';
@@ -189,7 +192,12 @@ class Exchange {
     private readonly match: HttpMatch,
   ) {
     const plugin = proxy.instance(match.plugin);
-    this.trace = plugin === undefined ? undefined : traceHttp(plugin, req, res);
+    if (plugin === undefined) this.trace = undefined;
+    else {
+      // Only this plugin traces the request; `start` logs it from the response's `close`.
+      this.trace = plugin.startHttp(req);
+      hookResponsePhases();
+    }
     this.secure = match.service.protocol === 'https';
   }
 
@@ -199,13 +207,13 @@ class Exchange {
     this.headers = headers;
     if (trace !== undefined) trace.access(this.proxy.identity(match), headers, true);
     setForwardedHeaders(headers, req, match.prefix);
-    res.on('close', this.onClientClose);
+    res.on('close', this.onResponseClose);
     // A pipelined request queued behind another has no socket yet, and Node emits no
     // `close` for its response if the client leaves: watch the connection until it has one.
     if (res.socket === null) {
       const socket = req.socket;
-      socket.once('close', this.onClientClose);
-      res.once('close', () => socket.removeListener('close', this.onClientClose));
+      socket.once('close', this.onQueuedClientGone);
+      res.once('close', () => socket.removeListener('close', this.onQueuedClientGone));
     }
     req.on('error', noop);
 
@@ -260,8 +268,10 @@ class Exchange {
       return;
     }
     this.upstream = upstream;
-    if (trace !== undefined) trackUpstreamRequest(trace, upstream);
-    upstream.on('socket', (socket: Socket) => this.onSocket(upstream, socket));
+    upstream.on('socket', (socket: Socket) => {
+      if (trace !== undefined) trackUpstreamSocket(trace, socket);
+      this.onSocket(upstream, socket);
+    });
     upstream.on('response', (response: http.IncomingMessage) => this.onResponse(upstream, response));
     upstream.on('error', (err: ErrnoError) => this.onError(upstream, err));
     upstream.on('timeout', () => {
@@ -389,6 +399,17 @@ class Exchange {
     if (upstream !== null && !upstream.destroyed) upstream.destroy();
     sendExit(this.res, status, message);
   }
+
+  /** The response closed: Kong's log phase (before anything else, as `hookResponse` would), then `onClientClose`. */
+  private readonly onResponseClose = (): void => {
+    if (this.trace !== undefined) logClosedResponse(this.res);
+    this.onClientClose();
+  };
+
+  private readonly onQueuedClientGone = (): void => {
+    if (this.trace !== undefined) logClientGone(this.res);
+    this.onClientClose();
+  };
 
   private readonly onClientClose = (): void => {
     if (this.res.writableFinished || this.finished) return;

@@ -80,10 +80,7 @@ function watchQueued(res: Queued): void {
   if (socket === null || socket === undefined) return;
   const onSocketClose = (): void => {
     res[UNWATCH] = undefined;
-    // Once it has a socket, the response's own `close` does the log.
-    if (res.socket !== null && res.socket !== undefined) return;
-    const trace = traceFor(res);
-    if (trace !== undefined) trace.log(CLIENT_CLOSED);
+    logClientGone(res);
   };
   if (socket.closed) {
     process.nextTick(onSocketClose);
@@ -99,8 +96,29 @@ function onClose(this: Queued): void {
     this[UNWATCH] = undefined;
     unwatch();
   }
-  const trace = traceFor(this);
+  logClosedResponse(this);
+}
+
+/**
+ * `hookResponse` for a caller that already listens to the response's `close` and calls
+ * `logClosedResponse` from there (the CLI gateway): the header and body phases only, no
+ * listener of its own. The caller also logs a queued pipelined response whose client left
+ * (`logClientGone`).
+ */
+export function hookResponsePhases(): void {
+  install();
+}
+
+/** Kong's log phase once `res` emitted `close`: its status, or nginx's 499 when the client left before any response. */
+export function logClosedResponse(res: ServerResponse): void {
+  const trace = traceFor(res);
   if (trace === undefined) return;
-  if (this.writableFinished) trace.log(this.statusCode);
-  else trace.log(this.headersSent ? this.statusCode : CLIENT_CLOSED);
+  if (res.writableFinished) trace.log(res.statusCode);
+  else trace.log(res.headersSent ? res.statusCode : CLIENT_CLOSED);
+}
+
+/** Kong's log phase for a response that never had a socket: its client left while it was queued (499). */
+export function logClientGone(res: ServerResponse): void {
+  if (res.socket !== null && res.socket !== undefined) return; // its own `close` logs it
+  traceFor(res)?.log(CLIENT_CLOSED);
 }
