@@ -83,6 +83,11 @@ export class RequestTrace {
   private oversized: readonly string[] | undefined = undefined;
   /** @internal */
   sampled = false;
+  /**
+   * @internal Decided unsampled for good (the plugin's own provider): no span will be made,
+   * so the phases after the decision record no times and no balancer tries.
+   */
+  untimed = false;
   /** @internal */
   headerTags: Record<string, string> | undefined = undefined;
 
@@ -177,7 +182,7 @@ export class RequestTrace {
 
   /** End of Kong's rewrite phase (optional: access or the response ends it otherwise). */
   rewriteEnd(): void {
-    if (this.rewriteEndUs === 0 && !this.logged) this.rewriteEndUs = nowMicros();
+    if (this.rewriteEndUs === 0 && !this.logged && !this.untimed) this.rewriteEndUs = nowMicros();
   }
 
   /**
@@ -205,7 +210,7 @@ export class RequestTrace {
 
   /** End of the access phase: the upstream request is about to be created. */
   accessEnd(): void {
-    if (this.accessEndUs === 0 && !this.logged) this.accessEndUs = nowMicros();
+    if (this.accessEndUs === 0 && !this.logged && !this.untimed) this.accessEndUs = nowMicros();
   }
 
   /**
@@ -214,7 +219,7 @@ export class RequestTrace {
    */
   balancerTry(target: UpstreamTarget): void {
     try {
-      if (this.logged) return;
+      if (this.logged || this.untimed) return;
       const now = nowMicros();
       const tries = (this.tries ??= []);
       const last = tries.length === 0 ? undefined : tries[tries.length - 1];
@@ -292,12 +297,12 @@ export class RequestTrace {
 
   /** Kong's first body_filter call: the first body bytes go downstream. */
   bodyFilter(): void {
-    if (this.bodyStartUs === 0 && !this.logged) this.bodyStartUs = nowMicros();
+    if (this.bodyStartUs === 0 && !this.logged && !this.untimed) this.bodyStartUs = nowMicros();
   }
 
   /** The last body bytes went downstream (`res.end`). */
   bodyFilterEnd(): void {
-    if (this.bodyEndUs !== 0 || this.logged) return;
+    if (this.bodyEndUs !== 0 || this.logged || this.untimed) return;
     const now = nowMicros();
     if (this.bodyStartUs === 0) this.bodyStartUs = now;
     this.bodyEndUs = now;
@@ -318,7 +323,7 @@ export class RequestTrace {
 
   /** End of preread: the upstream was chosen. */
   prereadEnd(): void {
-    if (this.prereadEndUs === 0 && !this.logged) this.prereadEndUs = nowMicros();
+    if (this.prereadEndUs === 0 && !this.logged && !this.untimed) this.prereadEndUs = nowMicros();
   }
 
   // ---------------------------------------------------------------- log
@@ -374,6 +379,7 @@ export class RequestTrace {
     const rt = this.runtime;
     if (this.stream) {
       this.sampled = Math.random() < rt.sampleRatio;
+      this.untimed = !this.sampled && !rt.spans.opensEarly;
       if (this.sampled) this.readClient();
       return;
     }
@@ -384,6 +390,7 @@ export class RequestTrace {
     this.oversized = found.oversized;
     const incoming = found.context === undefined ? undefined : found.context.shouldSample;
     this.sampled = incoming === undefined ? Math.random() < rt.sampleRatio : incoming;
+    this.untimed = !this.sampled && !rt.spans.opensEarly;
     if (this.sampled) this.readClient();
     const raw = headers[rt.tagsHeader];
     if (raw !== undefined) {

@@ -209,3 +209,40 @@ describe('RequestTrace phase fallbacks (§2.6)', () => {
     expect(a.kps).toBe(micros(proxy.startTime));
   });
 });
+
+describe('RequestTrace decided unsampled (own provider)', () => {
+  test('the phases after the decision record nothing; headers still go upstream, not sampled', () => {
+    const { plugin, exporter } = testPlugin({ sample_ratio: 0 });
+    const t = plugin.startHttp(fakeRequest());
+    const upstream: Record<string, string> = {};
+    t.access({ route: { id: 'r-1' }, service: { id: 's-1' } }, upstream, true);
+    expect(t.sampled).toBe(false);
+    expect(t.untimed).toBe(true);
+    t.accessEnd();
+    t.balancerTry({ hostname: 'backend', ip: '10.0.0.9', port: 8080 });
+    t.upstreamConnected('10.0.0.9', 8080);
+    t.headerFilter();
+    t.bodyFilter();
+    t.bodyFilterEnd();
+    t.log(200);
+    expect([t.accessEndUs, t.bodyStartUs, t.bodyEndUs, t.tries, t.hostname]).toEqual([0, 0, 0, undefined, undefined]);
+    expect(exporter.getFinishedSpans()).toEqual([]);
+    expect(upstream).toEqual({
+      'x-b3-traceid': t.traceId,
+      'x-b3-spanid': t.proxySpanId,
+      'x-b3-parentspanid': t.requestSpanId,
+      'x-b3-sampled': '0',
+    });
+  });
+
+  test('an incoming sampled decision keeps every phase', () => {
+    const { plugin } = testPlugin({ sample_ratio: 0 });
+    const t = plugin.startHttp(fakeRequest({ 'x-b3-sampled': '1' }));
+    t.access(undefined, {}, true);
+    t.balancerTry({ hostname: 'backend', ip: '10.0.0.9', port: 8080 });
+    t.bodyFilterEnd();
+    expect(t.untimed).toBe(false);
+    expect(t.tries).toHaveLength(1);
+    expect(t.bodyEndUs).toBeGreaterThan(0);
+  });
+});
