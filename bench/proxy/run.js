@@ -31,8 +31,8 @@
 // Output: bench/results/proxy-<stamp>.json (raw numbers) and bench/results/logs/proxy-<stamp>/ (process logs,
 // raw autocannon JSON); markdown tables on stdout.
 const path = require('path');
-const fs = require('fs');
 const h = require('../lib/harness');
+const gateways = require('../lib/gateways');
 const { summarize } = require('./summarize');
 
 const ROUNDS = h.envNum('ROUNDS', 6);
@@ -40,22 +40,28 @@ const DURATION = h.envNum('DURATION', 15);
 const WARMUP = h.envNum('WARMUP', 3);
 const CONNS = h.envNum('CONNS', 50);
 const ORDER = (process.env.ORDER || 'A,B,P1,P0').split(',').map((s) => s.trim().toUpperCase());
-const GW_PORT = h.envNum('GW_PORT', 8080);
-const UP_PORT = h.envNum('UPSTREAM_PORT', 9101);
-const SINK_PORT = h.envNum('SINK_PORT', 9411);
 const GW_NODE_FLAGS = (process.env.GW_NODE_FLAGS || '').split(' ').filter(Boolean);
 
-const VARIANTS = {
-  A: { VARIANT: 'A' },
-  B: { VARIANT: 'B' },
-  P1: { VARIANT: 'P', SAMPLE_RATIO: '1', QUEUE: process.env.P1_QUEUE || '{"max_batch_size":200}' },
-  P0: { VARIANT: 'P', SAMPLE_RATIO: '0.001', QUEUE: process.env.P0_QUEUE || '{"max_batch_size":200}' },
-  // Diagnostic: A + only the plugin's response hooks (no trace), to isolate their cost.
-  H: { VARIANT: 'A', DIAG: 'hooks' },
-};
-
-/** One gateway run under load; shared with the slow-collector and profile benchmarks. */
-async function runGateway(run, { label, env, duration, warmup, connections, ports, nodeFlags = [] }) {
+/**
+ * One gateway run under load (a fresh process, warmed up, measured, stopped); shared with the
+ * slow-collector, memory and profile benchmarks. `variant` names a gateway of bench/lib/gateways.js,
+ * `spec` overrides its definition (custom queues); `pollMs` samples the queue's size for its peak.
+ */
+async function runGateway(
+  run,
+  {
+    label,
+    variant,
+    spec = gateways.variant(variant),
+    duration,
+    warmup,
+    connections,
+    ports,
+    nodeFlags = [],
+    pollMs = 0,
+    drainTimeoutS,
+  },
+) {
   const quietBefore = await h.waitQuiet();
   if (!quietBefore.quiet)
     console.log(
@@ -64,65 +70,53 @@ async function runGateway(run, { label, env, duration, warmup, connections, port
   const probeMs = await run.cpuProbe();
   await h.getJSON(ports.sink, '/reset');
   await h.getJSON(ports.upstream, '/__reset');
-  await h.assertPortFree(ports.gateway);
-  const statsFile = path.join(run.logdir, `${label}.gateway-stats.json`);
-  const gw = run.startProc(
-    `${label}.gateway`,
-    run.gwCpu,
-    [path.join(__dirname, 'gateway.js')],
-    {
-      ...env,
-      GW_PORT: String(ports.gateway),
-      UPSTREAM: `http://127.0.0.1:${ports.upstream}`,
-      SINK: `http://127.0.0.1:${ports.sink}/api/v2/spans`,
-      STATS_FILE: statsFile,
-    },
+  const gw = new gateways.Gateway(run, variant, spec, {
+    label,
+    port: ports.gateway,
+    statusPort: ports.status,
+    upstreamPort: ports.upstream,
+    sinkPort: ports.sink,
     nodeFlags,
-  );
-  await h.waitPort(ports.gateway, 15000, gw);
-  await h.sleep(300);
+    env: pollMs > 0 ? { POLL_MS: String(pollMs) } : {},
+    drainTimeoutS,
+  });
+  await gw.start();
 
   const warm =
     warmup > 0
       ? await run.autocannon({ port: ports.gateway, duration: warmup, connections, label: `${label}.warmup` })
       : null;
 
+  gw.pollQueue(pollMs);
   const c0 = h.cpuTimes(),
-    g0 = h.procTicks(gw.pid),
+    g0 = h.procCpuNs(gw.pid),
     t0 = Date.now();
   const main = await run.autocannon({ port: ports.gateway, duration, connections, label: `${label}.main` });
   const c1 = h.cpuTimes(),
-    g1 = h.procTicks(gw.pid),
+    g1 = h.procCpuNs(gw.pid),
     t1 = Date.now();
   const mem = h.procMem(gw.pid);
   const sinkAtLoadEnd = await h.getJSON(ports.sink, '/count');
 
-  const tStop = Date.now();
-  process.kill(gw.pid, 'SIGTERM');
-  const exit = await gw.exitPromise;
-  const drainWallMs = Date.now() - tStop;
-  let gwStats = null;
-  try {
-    gwStats = JSON.parse(fs.readFileSync(statsFile, 'utf8'));
-  } catch {
-    /* reported below */
-  }
-  if (!gwStats) throw new Error(`${label}: gateway wrote no stats (exit ${JSON.stringify(exit)}); see ${run.logdir}`);
+  const { exit, drainWallMs, stats: gwStats } = await gw.stop();
   const sinkFinal = await h.getJSON(ports.sink, '/count');
   const upstream = await h.getJSON(ports.upstream, '/__stats');
 
   const rec = {
     label,
+    variant,
+    kind: spec.kind,
     probeMs,
     quietBefore,
     gwCpuIndex: run.gwCpu,
     loadCpuIndex: run.loadCpu,
-    env,
+    env: spec.kind === 'cli' ? { plugin: spec.plugin } : spec.env,
     autocannonCmd: main.cmd,
     main: h.pickAc(main.result, duration),
     warmup: warm ? h.pickAc(warm.result, warmup) : null,
     cpuBusyPct: h.cpuBusy(c0, c1),
-    gatewayCpuPct: +((100 * ((g1 - g0) / 100)) / ((t1 - t0) / 1000)).toFixed(1),
+    gatewayCpuPct: +((100 * ((g1 - g0) / 1e9)) / ((t1 - t0) / 1000)).toFixed(1),
+    gatewayCpuNs: g1 - g0,
     gatewayMemAtLoadEnd: mem,
     gatewayExit: exit,
     drainWallMs,
@@ -131,31 +125,8 @@ async function runGateway(run, { label, env, duration, warmup, connections, port
     sinkAtLoadEnd,
     sinkFinal,
   };
-  if (gwStats.spansPerRequest) {
-    // P: spans of every request the plugin sampled; B: two per request the gateway received.
-    const traced = gwStats.sampled !== undefined ? gwStats.sampled : gwStats.received;
-    const expected = gwStats.spansPerRequest * traced;
-    const h_ = gwStats.healthFinal;
-    rec.spans = {
-      received: gwStats.received,
-      served: gwStats.served,
-      sampled: traced,
-      expected,
-      receivedAtLoadEnd: sinkAtLoadEnd.spans,
-      receivedFinal: sinkFinal.spans,
-      lost: expected - sinkFinal.spans,
-      lostPct: expected > 0 ? +((100 * (expected - sinkFinal.spans)) / expected).toFixed(3) : 0,
-      // The gateway's own account of what it dropped: BSP drop count, or our queue's drop counters.
-      droppedByGateway:
-        gwStats.droppedTotal !== undefined
-          ? gwStats.droppedTotal
-          : h_
-            ? Object.values(h_.dropped).reduce((a, b) => a + b, 0)
-            : null,
-      queueHealth: h_ || null,
-      byKind: sinkFinal.byKind,
-    };
-  }
+  const spans = gateways.spanAccount(gwStats, sinkAtLoadEnd.spans, sinkFinal.spans);
+  if (spans) rec.spans = { ...spans, byKind: sinkFinal.byKind };
   return rec;
 }
 
@@ -207,13 +178,16 @@ const VERSION_NAMES = [
   '@opentelemetry/instrumentation-http',
   '@opentelemetry/exporter-zipkin',
   '@opentelemetry/resources',
+  'zipkin',
+  'zipkin-instrumentation-express',
+  'zipkin-transport-http',
 ];
 
 async function main() {
-  for (const v of ORDER) if (!VARIANTS[v]) throw new Error(`unknown variant ${v} (A, B, P1, P0, H)`);
+  for (const v of ORDER) gateways.variant(v);
   h.checkBuildFresh();
   const run = new h.Run('proxy');
-  const ports = { gateway: GW_PORT, upstream: UP_PORT, sink: SINK_PORT };
+  const ports = gateways.benchPorts();
   const meta = {
     bench: 'proxy',
     rounds: ROUNDS,
@@ -221,7 +195,8 @@ async function main() {
     warmupS: WARMUP,
     connections: CONNS,
     order: ORDER,
-    variants: Object.fromEntries(ORDER.map((v) => [v, VARIANTS[v]])),
+    mode: 'rounds',
+    variants: Object.fromEntries(ORDER.map((v) => [v, gateways.variant(v)])),
     gatewayCpu: run.gwCpu,
     loadCpu: run.loadCpu,
     sinkMode: process.env.SINK_MODE || 'parse',
@@ -240,7 +215,7 @@ async function main() {
       for (const v of ORDER) {
         const rec = await runGateway(run, {
           label: `r${r}-${v}`,
-          env: VARIANTS[v],
+          variant: v,
           duration: DURATION,
           warmup: WARMUP,
           connections: CONNS,
@@ -269,7 +244,7 @@ async function main() {
 module.exports = { runGateway, startBackends, line, VERSION_NAMES };
 
 if (require.main === module) {
-  main().catch((e) => {
+  (process.env.MODE === 'slices' ? require('./slices').main() : main()).catch((e) => {
     console.error(e);
     process.exit(1);
   });
