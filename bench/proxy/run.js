@@ -30,6 +30,7 @@
 //   GW_NODE_FLAGS (extra node flags for the gateway, e.g. "--cpu-prof --cpu-prof-dir=bench/results/profiles")
 // Output: bench/results/proxy-<stamp>.json (raw numbers) and bench/results/logs/proxy-<stamp>/ (process logs,
 // raw autocannon JSON); markdown tables on stdout.
+const os = require('os');
 const path = require('path');
 const h = require('../lib/harness');
 const gateways = require('../lib/gateways');
@@ -183,34 +184,65 @@ const VERSION_NAMES = [
   'zipkin-transport-http',
 ];
 
-async function main() {
-  for (const v of ORDER) gateways.variant(v);
-  h.checkBuildFresh();
-  const run = new h.Run('proxy');
-  const ports = gateways.benchPorts();
-  const meta = {
-    bench: 'proxy',
-    rounds: ROUNDS,
-    durationS: DURATION,
-    warmupS: WARMUP,
-    connections: CONNS,
-    order: ORDER,
-    mode: 'rounds',
-    variants: Object.fromEntries(ORDER.map((v) => [v, gateways.variant(v)])),
+/** The meta fields every load benchmark records: pinning, node, start, load average, logs, versions. */
+function baseMeta(run, fields) {
+  return {
+    ...fields,
     gatewayCpu: run.gwCpu,
     loadCpu: run.loadCpu,
     sinkMode: process.env.SINK_MODE || 'parse',
     node: process.version,
     startedAt: new Date().toISOString(),
-    loadavgAtStart: require('os').loadavg(),
+    loadavgAtStart: os.loadavg(),
     logdir: path.relative(h.REPO, run.logdir),
     versions: h.versions(VERSION_NAMES),
   };
+}
+
+/**
+ * A load benchmark's frame: print `meta`, start the upstream and sink (answering after
+ * `sinkDelayMs`, default SINK_DELAY_MS), run `body()` (→ the result's data fields), stop everything
+ * started, then write bench/results/<run>.json and print `summarizeResult(result, file)` (default:
+ * bench:proxy's tables).
+ */
+async function runBench(run, meta, body, { summarizeResult, sinkDelayMs = h.envNum('SINK_DELAY_MS', 0) } = {}) {
+  const ports = gateways.benchPorts();
+  summarizeResult = summarizeResult || ((result, file) => summarize([{ file, ...result }]));
   console.log(JSON.stringify(meta));
-  const runs = [];
   let stopBackends = null;
+  let data;
   try {
-    stopBackends = await startBackends(run, ports, h.envNum('SINK_DELAY_MS', 0));
+    stopBackends = await startBackends(run, ports, sinkDelayMs);
+    data = await body();
+  } finally {
+    if (stopBackends) await stopBackends();
+    run.killAll();
+  }
+  meta.finishedAt = new Date().toISOString();
+  meta.loadavgAtEnd = os.loadavg();
+  const result = { meta, ...data };
+  const file = run.writeResult(result);
+  console.log(`wrote ${path.relative(h.REPO, file)}\n`);
+  console.log(summarizeResult(result, file));
+}
+
+async function main() {
+  for (const v of ORDER) gateways.variant(v);
+  h.checkBuildFresh();
+  const run = new h.Run('proxy');
+  const ports = gateways.benchPorts();
+  const meta = baseMeta(run, {
+    bench: 'proxy',
+    mode: 'rounds',
+    rounds: ROUNDS,
+    durationS: DURATION,
+    warmupS: WARMUP,
+    connections: CONNS,
+    order: ORDER,
+    variants: Object.fromEntries(ORDER.map((v) => [v, gateways.variant(v)])),
+  });
+  await runBench(run, meta, async () => {
+    const runs = [];
     for (let r = 1; r <= ROUNDS; r++) {
       for (const v of ORDER) {
         const rec = await runGateway(run, {
@@ -222,26 +254,17 @@ async function main() {
           ports,
           nodeFlags: GW_NODE_FLAGS,
         });
-        rec.variant = v;
         rec.round = r;
         runs.push(rec);
         console.log(line(rec));
         await h.sleep(2000);
       }
     }
-  } finally {
-    if (stopBackends) await stopBackends();
-    run.killAll();
-  }
-  meta.finishedAt = new Date().toISOString();
-  meta.loadavgAtEnd = require('os').loadavg();
-  const result = { meta, runs };
-  const file = run.writeResult(result);
-  console.log(`wrote ${path.relative(h.REPO, file)}\n`);
-  console.log(summarize([{ file, ...result }]));
+    return { runs };
+  });
 }
 
-module.exports = { runGateway, startBackends, line, VERSION_NAMES };
+module.exports = { runGateway, startBackends, runBench, baseMeta, line, VERSION_NAMES };
 
 if (require.main === module) {
   (process.env.MODE === 'slices' ? require('./slices').main() : main()).catch((e) => {

@@ -31,8 +31,6 @@
 //   CONNS (50) SETTLE_MAX_MS (8000) GROUP_QUIET_WAIT_S (15) OTHER_PCT (10), and bench:proxy's
 //   GW_CPU LOAD_CPU GW_PORT (+1 per further gateway) STATUS_PORT (CLI status listeners, +1 each)
 //   UPSTREAM_PORT SINK_PORT SINK_MODE QUIET_WAIT_S QUIET_PCT P1_QUEUE P0_QUEUE C1_QUEUE C0_QUEUE GW_NODE_FLAGS.
-const path = require('path');
-const os = require('os');
 const h = require('../lib/harness');
 const gateways = require('../lib/gateways');
 
@@ -208,14 +206,13 @@ function groupRatios([u1, x, u2]) {
 }
 
 async function main() {
-  const { startBackends, VERSION_NAMES } = require('./run');
-  const { summarize } = require('./summarize');
+  const { runBench, baseMeta } = require('./run');
   const compare = parseCompare(process.env.COMPARE || DEFAULT_COMPARE);
   h.checkBuildFresh();
   const run = new h.Run('proxy-slices');
   const ports = gateways.benchPorts();
   const names = [...new Set(compare.flatMap((c) => [c.base, ...c.xs]))];
-  const meta = {
+  const meta = baseMeta(run, {
     bench: 'proxy',
     mode: 'slices',
     compare,
@@ -225,31 +222,12 @@ async function main() {
     connections: CONNS,
     otherPct: h.envNum('OTHER_PCT', 10),
     variants: Object.fromEntries(names.map((v) => [v, gateways.variant(v)])),
-    gatewayCpu: run.gwCpu,
-    loadCpu: run.loadCpu,
-    sinkMode: process.env.SINK_MODE || 'parse',
-    node: process.version,
-    startedAt: new Date().toISOString(),
-    loadavgAtStart: os.loadavg(),
-    logdir: path.relative(h.REPO, run.logdir),
-    versions: h.versions(VERSION_NAMES),
-  };
-  console.log(JSON.stringify(meta));
-  const comparisons = [];
-  let stopBackends = null;
-  try {
-    stopBackends = await startBackends(run, ports, h.envNum('SINK_DELAY_MS', 0));
+  });
+  await runBench(run, meta, async () => {
+    const comparisons = [];
     for (let i = 0; i < compare.length; i++) comparisons.push(await runComparison(run, compare[i], i + 1, ports));
-  } finally {
-    if (stopBackends) await stopBackends();
-    run.killAll();
-  }
-  meta.finishedAt = new Date().toISOString();
-  meta.loadavgAtEnd = os.loadavg();
-  const result = { meta, comparisons };
-  const file = run.writeResult(result);
-  console.log(`wrote ${path.relative(h.REPO, file)}\n`);
-  console.log(summarize([{ file, ...result }]));
+    return { comparisons };
+  });
 }
 
 module.exports = { main, parseCompare, groupRatios, DEFAULT_COMPARE };

@@ -42,7 +42,7 @@ const path = require('path');
 const fs = require('fs');
 const h = require('../lib/harness');
 const gateways = require('../lib/gateways');
-const { runGateway, startBackends, line, VERSION_NAMES } = require('../proxy/run');
+const { runGateway, runBench, baseMeta, line } = require('../proxy/run');
 const { targetTable } = require('../proxy/summarize');
 
 /**
@@ -223,6 +223,10 @@ function summarize({ meta, runs }, file) {
     );
     out.push('');
   }
+  if (meta.drainTimeoutS !== null && meta.drainTimeoutS !== undefined)
+    out.push(
+      `The drain was cut at ${meta.drainTimeoutS} s (DRAIN_TIMEOUT_S): "lost" includes what was still queued then, so it is not a delivery figure here.\n`,
+    );
   if (checks.length) {
     out.push(targetTable(checks));
     out.push('');
@@ -232,8 +236,9 @@ function summarize({ meta, runs }, file) {
 
 async function main() {
   h.checkBuildFresh();
+  for (const v of ORDER) specOf(v);
   const run = new h.Run(MEMORY ? 'memory' : 'slow-collector');
-  const meta = {
+  const meta = baseMeta(run, {
     bench: 'slow-collector',
     delaysMs: DELAYS,
     order: ORDER,
@@ -244,51 +249,38 @@ async function main() {
     durationS: DURATION,
     warmupS: WARMUP,
     connections: CONNS,
-    gatewayCpu: run.gwCpu,
-    loadCpu: run.loadCpu,
-    node: process.version,
-    startedAt: new Date().toISOString(),
-    loadavgAtStart: require('os').loadavg(),
-    logdir: path.relative(h.REPO, run.logdir),
-    versions: h.versions(VERSION_NAMES),
-  };
-  console.log(JSON.stringify(meta));
-  for (const v of ORDER) specOf(v);
-  const runs = [];
-  let stopBackends = null;
-  try {
-    stopBackends = await startBackends(run, ports, 0);
-    for (let r = 1; r <= ROUNDS; r++) {
-      for (const delay of DELAYS) {
-        await h.getJSON(ports.sink, `/delay?ms=${delay}`);
-        for (const v of ORDER) {
-          const rec = await runGateway(run, {
-            label: `r${r}-d${delay}-${v}`,
-            variant: v,
-            spec: specOf(v),
-            pollMs: 100,
-            drainTimeoutS: DRAIN_TIMEOUT_S,
-            duration: DURATION,
-            warmup: WARMUP,
-            connections: CONNS,
-            ports,
-          });
-          Object.assign(rec, { variant: v, round: r, delayMs: delay });
-          runs.push(rec);
-          console.log(line(rec));
-          await h.sleep(2000);
+  });
+  await runBench(
+    run,
+    meta,
+    async () => {
+      const runs = [];
+      for (let r = 1; r <= ROUNDS; r++) {
+        for (const delay of DELAYS) {
+          await h.getJSON(ports.sink, `/delay?ms=${delay}`);
+          for (const v of ORDER) {
+            const rec = await runGateway(run, {
+              label: `r${r}-d${delay}-${v}`,
+              variant: v,
+              spec: specOf(v),
+              pollMs: 100,
+              drainTimeoutS: DRAIN_TIMEOUT_S,
+              duration: DURATION,
+              warmup: WARMUP,
+              connections: CONNS,
+              ports,
+            });
+            Object.assign(rec, { round: r, delayMs: delay });
+            runs.push(rec);
+            console.log(line(rec));
+            await h.sleep(2000);
+          }
         }
       }
-    }
-  } finally {
-    if (stopBackends) await stopBackends();
-    run.killAll();
-  }
-  meta.finishedAt = new Date().toISOString();
-  const result = { meta, runs };
-  const file = run.writeResult(result);
-  console.log(`wrote ${path.relative(h.REPO, file)}\n`);
-  console.log(summarize(result, file));
+      return { runs };
+    },
+    { summarizeResult: summarize, sinkDelayMs: 0 },
+  );
 }
 
 module.exports = { RECOMMENDED, summarize };
