@@ -1,35 +1,42 @@
 'use strict';
-// npm run bench:proxy — throughput cost of tracing on an express + http-proxy-middleware gateway:
-// our plugin against the untraced gateway and the stock OTel stack, in alternating rounds.
+// npm run bench:proxy — throughput cost of tracing on an express + http-proxy-middleware gateway and
+// on the CLI gateway: our plugin against the untraced gateways and the peers, in alternating rounds.
 //
 //   npm run build && npm run bench:proxy                 # 6 rounds × A,B,P1,P0, 3 s warm-up + 15 s each (~9 min)
 //   ROUNDS=1 DURATION=5 WARMUP=2 npm run bench:proxy     # smoke
-//   ORDER=A,P1 ROUNDS=12 npm run bench:proxy             # only some variants
+//   ORDER=CA,C1,C0 ROUNDS=6 npm run bench:proxy          # the CLI gateway; ORDER=A,Z: the zipkin-js peer
+//   MODE=slices npm run bench:proxy                      # the slices mode (bench/proxy/slices.js): the CPU targets
 //   node bench/proxy/summarize.js bench/results/proxy-<stamp>.json [...]   # tables again (several files pooled)
 //
-// Variants (bench/proxy/gateway.js):
+// Variants (bench/lib/gateways.js; the express ones are bench/proxy/gateway.js):
 //   A   untraced: express + createProxyMiddleware({ target, agent: keep-alive })  (anchor SET=keepalive, A)
 //   B   stock OTel exactly as the anchor's B (http instrumentation, default BatchSpanProcessor, stock Zipkin exporter)
-//   P1  ours: zipkinMiddleware + zipkinProxyPlugin, sample_ratio 1, queue.max_batch_size 200, http_endpoint = sink
+//   P1  ours: traceServer + zipkinProxyPlugin, sample_ratio 1, queue.max_batch_size 200, http_endpoint = sink
 //   P0  ours with Kong's default sample_ratio 0.001
 //   H   diagnostic, not in the default ORDER: A + only the plugin's response hooks (no tracing)
+//   Z   the zipkin-js peer (zipkin, zipkin-instrumentation-express, zipkin-transport-http) on A's gateway
+//   CA  the real CLI (node dist/gateway/cli.js --config <generated decK> --listen … --status-listen …), no plugin
+//   C1  CA + a global zipkin plugin, sample_ratio 1, queue.max_batch_size 200, http_endpoint = sink
+//   C0  C1 at Kong's default sample_ratio 0.001
 // Setup as the anchor: gateway pinned to CPU GW_CPU (0); upstream, sink and autocannon share LOAD_CPU (1);
 // a cpuprobe run on the gateway core before each run (VM drift); the sink counts spans; the gateway
 // drains its span queue on SIGTERM before exiting, so the final sink count is complete.
 // Spans expected: 2 per request received by the gateway (B), 3 per request our plugin sampled (P1, P0),
-// counted in the gateway (not autocannon's total: requests cut off when autocannon stops are traced too).
+// counted in the gateway (not autocannon's total: requests cut off when autocannon stops are traced too);
+// Z counts its SERVER and CLIENT spans; the CLI's are its queue's `queued` from GET /status.
 //
-// Knobs (env): ROUNDS (6) DURATION (15 s) WARMUP (3 s) CONNS (50) ORDER (A,B,P1,P0)
-//   GW_CPU (0) LOAD_CPU (1) GW_PORT (8080) UPSTREAM_PORT (9101) SINK_PORT (9411) SINK_DELAY_MS (0)
+// Knobs (env): MODE (rounds | slices) ROUNDS (6) DURATION (15 s) WARMUP (3 s) CONNS (50) ORDER (A,B,P1,P0)
+//   GW_CPU (0) LOAD_CPU (1) GW_PORT (8080) STATUS_PORT (8180) UPSTREAM_PORT (9101) SINK_PORT (9411) SINK_DELAY_MS (0)
 //   SINK_MODE (parse: JSON.parse every POST as the anchor; scan: count spans without parsing, to see
 //     whether the sink, on the load CPU, limits P1, which reports 3 spans per request)
-//   P1_QUEUE / P0_QUEUE (JSON config.queue, default {"max_batch_size":200}) ROUTE_IDENTITY (1) REPORTING (auto)
-//   PLUGIN_START (middleware | server: traceServer(plugin, server) instead of app.use(zipkinMiddleware(plugin)))
+//   P1_QUEUE / P0_QUEUE / C1_QUEUE / C0_QUEUE (JSON config.queue, default {"max_batch_size":200})
+//   ROUTE_IDENTITY (1) REPORTING (auto)
+//   PLUGIN_START (server | middleware: app.use(zipkinMiddleware(plugin)) instead of traceServer(plugin, server))
 //   QUIET_WAIT_S (120) QUIET_PCT (20): before each run, wait up to QUIET_WAIT_S for every CPU to be
 //     under QUIET_PCT % busy (other people's work on the gateway core skews the ratios; 0 = don't wait)
 //   GW_NODE_FLAGS (extra node flags for the gateway, e.g. "--cpu-prof --cpu-prof-dir=bench/results/profiles")
 // Output: bench/results/proxy-<stamp>.json (raw numbers) and bench/results/logs/proxy-<stamp>/ (process logs,
-// raw autocannon JSON); markdown tables on stdout.
+// raw autocannon JSON, the CLI's decK files); markdown on stdout.
 const os = require('os');
 const path = require('path');
 const h = require('../lib/harness');
