@@ -66,10 +66,10 @@ function parseCompare(text) {
     });
 }
 
-/** Wait the gateway's flush interval, then until every gateway of the comparison is idle (< 1 % CPU over 200 ms). */
-async function settle(gw, all) {
+/** Wait `flushMs` (a reporter's flush interval), then until every gateway of the comparison is idle (< 1 % CPU over 200 ms). */
+async function settle(flushMs, all) {
   const t0 = Date.now();
-  if (gw.spec.flushMs > 0) await h.sleep(gw.spec.flushMs + 200);
+  if (flushMs > 0) await h.sleep(flushMs + 200);
   for (;;) {
     const a = all.map((g) => h.procCpuNs(g.pid));
     await h.sleep(200);
@@ -87,7 +87,7 @@ async function slice(run, gw, all, label) {
   const c1 = h.cpuTimes(),
     n1 = h.procCpuNs(gw.pid),
     t1 = Date.now();
-  const s = await settle(gw, all);
+  const s = await settle(gw.spec.flushMs, all);
   const n2 = h.procCpuNs(gw.pid);
   const m = h.pickAc(ac.result, SLICE);
   const busy = h.cpuBusy(c0, c1);
@@ -145,7 +145,8 @@ async function runComparison(run, cmp, ci, ports) {
         connections: CONNS,
         label: `c${ci}-${g.name}.warmup`,
       });
-  await settle(gws[0], gws);
+  // Every warmed-up reporter has sent its backlog (B's BatchSpanProcessor: 5 s) before the first slice.
+  await settle(Math.max(...gws.map((g) => g.spec.flushMs)), gws);
 
   const base = byName[cmp.base];
   for (let k = 1; k <= GROUPS; k++) {
