@@ -254,6 +254,8 @@ function cliStats(name, spec, st, peak, hwmKB) {
       sampleRatio: spec.plugin.sample_ratio,
       queueConfig: spec.plugin.queue,
       expectedSpans: q.queued,
+      // Cross-check at sample_ratio 1: three spans per request the proxy counted.
+      expectedFromRequests: spec.plugin.sample_ratio === 1 ? 3 * st.server.total_requests : null,
       sampled: q.queued / 3,
       healthAtSigterm: q,
       healthFinal: q,
@@ -289,6 +291,7 @@ function spanAccount(stats, receivedAtLoadEnd, receivedFinal) {
           ? Object.values(q.dropped).reduce((a, b) => a + b, 0)
           : null,
     queueHealth: q || null,
+    ...(stats.expectedFromRequests !== undefined ? { expectedFromRequests: stats.expectedFromRequests } : {}),
   };
 }
 
