@@ -181,7 +181,10 @@ async function runComparison(run, cmp, ci, ports) {
   for (const [n, g] of Object.entries(out.gateways)) {
     g.spans = gateways.spanAccount(g.stats, null, (sinkFinal.bySource || {})[n] || 0);
     if (g.spans)
-      console.log(`  ${n}: spans ${g.spans.receivedFinal}/${g.spans.expected} at the sink (lost ${g.spans.lost})`);
+      console.log(
+        `  ${n}: spans ${g.spans.receivedFinal}/${g.spans.expected} at the sink (lost ${g.spans.lost})` +
+          (g.spans.expectedFromRequests ? `; 3 × requests = ${g.spans.expectedFromRequests}` : ''),
+      );
   }
   out.finishedAt = new Date().toISOString();
   return out;
