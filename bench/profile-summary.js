@@ -66,6 +66,7 @@ function groupOf(url, ours) {
       path
         .relative(REPO, p)
         .replace(/^build\//, '')
+        .replace(/^dist\//, 'src/')
         .replace(/\.js$/, '.ts')
     );
   const nm = p.lastIndexOf(`${path.sep}node_modules${path.sep}`);

@@ -3,10 +3,11 @@
 // summary (bench/profile-summary.js): top functions by self time, our code by self and inclusive time.
 //
 //   npm run build && npm run bench:profile                 # P1 gateway, 3 s warm-up + 15 s load
-//   VARIANT=P0 DURATION=10 npm run bench:profile           # another variant (A, B, P1, P0, H)
+//   VARIANT=P0 DURATION=10 npm run bench:profile           # another variant (A, B, P1, P0, H, Z, CA, C1, C0)
 //   node bench/profile-summary.js bench/results/profiles/<name>.cpuprofile --top 40   # again, more rows
 //
-// The gateway runs exactly as in bench:proxy (same pinning, upstream and sink), with
+// The gateway runs exactly as in bench:proxy (same pinning, upstream and sink; the CLI variants run
+// the real CLI under node with the flags below), with
 // `--cpu-prof --cpu-prof-dir=bench/results/profiles`; V8 writes the profile when the gateway exits
 // after its SIGTERM drain. The profile covers start-up, warm-up, the load and the drain; at
 // saturation the load dominates. Profiling slows the gateway (~10–20%): use it for shares, not rates.
@@ -17,19 +18,12 @@ const fs = require('fs');
 const path = require('path');
 const h = require('./lib/harness');
 const { runGateway, startBackends, line } = require('./proxy/run');
+const gateways = require('./lib/gateways');
 const { summarize, markdown } = require('./profile-summary');
-
-const VARIANTS = {
-  A: { VARIANT: 'A' },
-  B: { VARIANT: 'B' },
-  P1: { VARIANT: 'P', SAMPLE_RATIO: '1', QUEUE: '{"max_batch_size":200}' },
-  P0: { VARIANT: 'P', SAMPLE_RATIO: '0.001', QUEUE: '{"max_batch_size":200}' },
-  H: { VARIANT: 'A', DIAG: 'hooks' },
-};
 
 async function main() {
   const variant = (process.env.VARIANT || 'P1').toUpperCase();
-  if (!VARIANTS[variant]) throw new Error(`VARIANT must be one of ${Object.keys(VARIANTS).join(', ')}`);
+  gateways.variant(variant);
   h.checkBuildFresh();
   const run = new h.Run('profile');
   const dir = path.join(h.RESULTS, 'profiles');
@@ -37,18 +31,14 @@ async function main() {
   const name = `${variant}-${run.stamp}.cpuprofile`;
   const flags = ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}`];
   if (process.env.PROFILE_INTERVAL_US) flags.push(`--cpu-prof-interval=${process.env.PROFILE_INTERVAL_US}`);
-  const ports = {
-    gateway: h.envNum('GW_PORT', 8080),
-    upstream: h.envNum('UPSTREAM_PORT', 9101),
-    sink: h.envNum('SINK_PORT', 9411),
-  };
+  const ports = gateways.benchPorts();
   let stopBackends = null;
   let rec;
   try {
     stopBackends = await startBackends(run, ports, 0);
     rec = await runGateway(run, {
       label: `profile-${variant}`,
-      env: VARIANTS[variant],
+      variant,
       duration: h.envNum('DURATION', 15),
       warmup: h.envNum('WARMUP', 3),
       connections: h.envNum('CONNS', 50),
@@ -71,7 +61,11 @@ async function main() {
   const top = h.envNum('TOP', 25);
   const s = summarize(JSON.parse(fs.readFileSync(file, 'utf8')), {
     top,
-    ours: `${path.sep}build${path.sep}src${path.sep}`,
+    // The CLI runs the published build (dist/), the express gateway loads build/src/.
+    ours:
+      gateways.variant(variant).kind === 'cli'
+        ? `${path.sep}dist${path.sep}`
+        : `${path.sep}build${path.sep}src${path.sep}`,
   });
   console.log(`\nwrote ${path.relative(h.REPO, file)}\n`);
   console.log(markdown(s, file, top));

@@ -86,6 +86,12 @@ class Run {
     this.gwCpu = opts.gwCpu ?? (process.env.GW_CPU || '0');
     this.loadCpu = opts.loadCpu ?? (process.env.LOAD_CPU || '1');
     this.started = [];
+    // Interrupted (Ctrl-C, timeout): take the children along rather than leave them holding the ports.
+    for (const sig of ['SIGINT', 'SIGTERM'])
+      process.once(sig, () => {
+        this.killAll();
+        process.exit(130);
+      });
   }
 
   /** Start `node <args>` pinned to `cpu`, stdout+stderr to <logdir>/<name>.log. */
@@ -242,10 +248,9 @@ function cpuBusy(a, b) {
  * Wait until the machine is quiet — every CPU under QUIET_PCT % busy (default 20) over a 1 s
  * sample — for at most QUIET_WAIT_S seconds (default 120; 0 = never wait). Other work on the
  * gateway's core shows up directly in the ratios; on a dedicated machine this returns at once.
- * Returns { waitedS, busyPct } (the last sample) for the run record.
+ * `maxS` overrides QUIET_WAIT_S. Returns { waitedS, busyPct } (the last sample) for the run record.
  */
-async function waitQuiet() {
-  const maxS = envNum('QUIET_WAIT_S', 120);
+async function waitQuiet({ maxS = envNum('QUIET_WAIT_S', 120) } = {}) {
   const pct = envNum('QUIET_PCT', 20);
   const t0 = Date.now();
   for (;;) {
@@ -266,6 +271,23 @@ function procTicks(pid) {
   const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
   return Number(f[11]) + Number(f[12]);
+}
+
+/**
+ * CPU time of a process in ns: the sum of its threads' run time from /proc/<pid>/task/<tid>/schedstat
+ * (ns precision), or utime + stime ticks × 10 ms where schedstat is missing. Threads that exited
+ * between two readings drop out of the sum (Node's threads live as long as the process).
+ */
+function procCpuNs(pid) {
+  try {
+    let ns = 0;
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      ns += Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    }
+    return ns;
+  } catch {
+    return procTicks(pid) * 1e7;
+  }
 }
 
 /** VmRSS and VmHWM (peak RSS) of a process, kB. */
@@ -347,6 +369,7 @@ module.exports = {
   cpuBusy,
   waitQuiet,
   procTicks,
+  procCpuNs,
   procMem,
   pickAc,
   median,

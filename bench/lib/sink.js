@@ -2,7 +2,9 @@
 // Span sink: fake Zipkin collector, the anchor harness's sink.js (docs/anchor-bench.md) with
 // the delay settable at run time, so one sink serves every collector latency of a run.
 //   POST /api/v2/spans -> read body, JSON.parse, count array length, answer 202 (after the delay)
-//   GET  /count        -> {"spans":N,"posts":P,"bytes":B,"byKind":{...},"badPosts":X,"delayMs":D}
+//   POST /api/v2/spans?src=NAME -> the same, its spans also counted under bySource[NAME] (several
+//                                 gateways alive at once, one sink: bench:proxy's slices mode)
+//   GET  /count        -> {"spans":N,"posts":P,"bytes":B,"byKind":{...},"bySource":{...},"badPosts":X,"delayMs":D}
 //   GET  /reset        -> zero the counters
 //   GET  /delay?ms=N   -> answer every later POST N ms after its body arrived
 // Env: SINK_PORT (9411), SINK_DELAY_MS (0), SINK_MODE (parse):
@@ -30,6 +32,15 @@ let spans = 0,
   bytes = 0,
   badPosts = 0;
 let byKind = {};
+let bySource = {};
+
+/** Spans of a POST counted under its `?src=` name, if any. */
+function countSource(url, n) {
+  const i = url.indexOf('?src=');
+  if (i === -1) return;
+  const src = decodeURIComponent(url.slice(i + 5));
+  bySource[src] = (bySource[src] || 0) + n;
+}
 
 /** 202, after the configured delay. */
 function accept(res) {
@@ -52,13 +63,16 @@ const server = http.createServer((req, res) => {
       try {
         if (SCAN) {
           if (buf[0] !== 0x5b) throw new Error('not an array');
-          spans += scanCount(buf);
+          const n = scanCount(buf);
+          spans += n;
+          countSource(req.url, n);
           accept(res);
           return;
         }
         const arr = JSON.parse(buf.toString('utf8'));
         if (!Array.isArray(arr)) throw new Error('not an array');
         spans += arr.length;
+        countSource(req.url, arr.length);
         for (let i = 0; i < arr.length; i++) {
           const k = arr[i].kind || 'NONE';
           byKind[k] = (byKind[k] || 0) + 1;
@@ -74,7 +88,7 @@ const server = http.createServer((req, res) => {
   }
   if (req.method === 'GET' && req.url === '/count') {
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ spans, posts, bytes, byKind, badPosts, delayMs }));
+    res.end(JSON.stringify({ spans, posts, bytes, byKind, bySource, badPosts, delayMs }));
     return;
   }
   if (req.method === 'GET' && req.url === '/reset') {
@@ -83,6 +97,7 @@ const server = http.createServer((req, res) => {
     bytes = 0;
     badPosts = 0;
     byKind = {};
+    bySource = {};
     res.writeHead(200);
     res.end('reset\n');
     return;

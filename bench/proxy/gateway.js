@@ -10,6 +10,12 @@
 //              app.use(zipkinMiddleware(plugin)) and HPM's `plugins: [zipkinProxyPlugin(plugin, identity)]`;
 //              three spans per sampled request (request, proxy, balancer), Kong's queue, our
 //              Zipkin JSON exporter posting to SINK.
+//   VARIANT=Z  A + the zipkin-js peer (zipkin, zipkin-instrumentation-express, zipkin-transport-http
+//              0.22): Tracer(ExplicitContext, BatchRecorder(HttpLogger JSON v2 → SINK)), always sampled,
+//              app.use(expressMiddleware) for the SERVER span and zipkin's own
+//              Instrumentation.HttpClient on HPM's proxyReq / proxyRes events for the CLIENT span of the
+//              proxied call (the pattern of zipkin-instrumentation-express's wrapExpressHttpProxy, which
+//              only wraps express-http-proxy): two spans per request, b3 headers to the upstream.
 //
 // Env:
 //   DIAG=hooks              diagnostic: A + the plugin's response hooks only (bench:proxy variant H)
@@ -51,8 +57,8 @@ const STATS_FILE = process.env.STATS_FILE || '';
 const SHUTDOWN_TIMEOUT_MS = Number(process.env.SHUTDOWN_TIMEOUT_MS || 60000);
 const KEEPALIVE = process.env.UPSTREAM_KEEPALIVE !== '0';
 
-if (!['A', 'B', 'P'].includes(VARIANT)) {
-  console.error(`VARIANT must be A, B or P, not ${VARIANT}`);
+if (!['A', 'B', 'P', 'Z'].includes(VARIANT)) {
+  console.error(`VARIANT must be A, B, P or Z, not ${VARIANT}`);
   process.exit(2);
 }
 for (const k of Object.keys(process.env)) {
@@ -262,6 +268,74 @@ if (VARIANT === 'P') {
       queuePeak: peak,
       log: logState,
       flushError,
+    };
+  };
+}
+
+// ---------------------------------------------------------------- Z: the zipkin-js peer
+if (VARIANT === 'Z') {
+  const { Tracer, BatchRecorder, ExplicitContext, jsonEncoder, Instrumentation } = require('zipkin');
+  const { expressMiddleware } = require('zipkin-instrumentation-express');
+  const { HttpLogger } = require('zipkin-transport-http');
+
+  // HttpLogger POSTs its whole buffer every httpInterval (1 s) with the global fetch (Node 20), and
+  // offers no flush promise: POSTs are counted here so the SIGTERM drain can wait for them.
+  const posts = { started: 0, ok: 0, failed: 0, inFlight: 0, errors: [] };
+  const fetchImplementation = (url, opts) => {
+    posts.started++;
+    posts.inFlight++;
+    return fetch(url, opts).then(
+      (r) => {
+        posts.inFlight--;
+        if (r.status === 202 || r.status === 200) posts.ok++;
+        else posts.failed++;
+        return r;
+      },
+      (e) => {
+        posts.inFlight--;
+        posts.failed++;
+        if (posts.errors.length < 5) posts.errors.push(String(e));
+        throw e;
+      },
+    );
+  };
+  const httpLogger = new HttpLogger({ endpoint: SINK, jsonEncoder: jsonEncoder.JSON_V2, fetchImplementation });
+  httpLogger.on('error', (e) => {
+    if (posts.errors.length < 5) posts.errors.push(String(e));
+  });
+  const recorder = new BatchRecorder({ logger: httpLogger });
+  const tracer = new Tracer({ ctxImpl: new ExplicitContext(), recorder, localServiceName: 'gateway' });
+  const client = new Instrumentation.HttpClient({ tracer, remoteServiceName: 'upstream' });
+  let clientSpans = 0;
+
+  app.use(expressMiddleware({ tracer, serviceName: 'gateway' }));
+  proxyOpts.on = {
+    proxyReq(proxyReq, req) {
+      // The server span's id (set by expressMiddleware) is the parent of the client span.
+      tracer.letId(req._trace_id, () => {
+        const { headers } = client.recordRequest({ headers: {} }, UPSTREAM + req.url, req.method);
+        for (const k of Object.keys(headers)) proxyReq.setHeader(k, headers[k]);
+        req._zipkinClientId = tracer.id;
+      });
+      clientSpans++;
+    },
+    proxyRes(proxyRes, req) {
+      if (req._zipkinClientId !== undefined) client.recordResponse(req._zipkinClientId, proxyRes.statusCode);
+    },
+  };
+
+  stop = async () => {
+    recorder.flush(); // partial spans (a client span whose response never came) go out too
+    httpLogger.processQueue(fetchImplementation);
+    const t0 = Date.now();
+    while (posts.inFlight > 0 && Date.now() - t0 < SHUTDOWN_TIMEOUT_MS) await new Promise((r) => setTimeout(r, 20));
+    return {
+      spansPerRequest: 2,
+      // One SERVER span per request that reached the middleware, one CLIENT span per proxied call.
+      expectedSpans: received + clientSpans,
+      clientSpans,
+      posts,
+      flushError: posts.inFlight > 0 ? `shutdown timeout ${SHUTDOWN_TIMEOUT_MS} ms` : null,
     };
   };
 }
