@@ -24,6 +24,7 @@ import { isWorkerMessage, type PrimaryMessage, type WorkerStart } from './cluste
 import { clusterStatus, type ClusterStatus, type WorkerReport } from './cluster-status';
 import { ListenError, listenServer, type GatewayListener, type ListenAddress } from './gateway';
 import type { DeclarativeConfig } from './model';
+import { RestartGuard } from './restart-guard';
 import type { Signals } from './signals';
 import { packageVersion, processStatus, StatusServer, type GatewayStatus } from './status';
 
@@ -62,7 +63,7 @@ function exitText(code: number | null, signal: string | null): string {
 class WorkerPool {
   readonly slots: Slot[];
   private phase: 'starting' | 'running' | 'stopping' = 'starting';
-  private readonly deaths: number[] = [];
+  private readonly guard = new RestartGuard(RESTART_LIMIT, RESTART_WINDOW_MS);
   private failed = false;
   /** Resolves with the listeners once every worker is ready. */
   readonly ready: Promise<readonly GatewayListener[]>;
@@ -163,12 +164,9 @@ class WorkerPool {
     } else if (this.phase === 'starting' && !wasReady) {
       this.fail(`${who} ${exitText(code, signal)} before it was ready`);
     } else {
-      const now = performance.now();
-      this.deaths.push(now);
-      while (this.deaths.length > 0 && this.deaths[0] < now - RESTART_WINDOW_MS) this.deaths.shift();
-      if (this.deaths.length > RESTART_LIMIT) {
+      if (!this.guard.allow(performance.now())) {
         this.fail(
-          `${who} ${exitText(code, signal)}: ${this.deaths.length} worker exits within ${RESTART_WINDOW_MS / 1000} s, not starting a new one`,
+          `${who} ${exitText(code, signal)}: ${this.guard.recent} worker exits within ${RESTART_WINDOW_MS / 1000} s, not starting a new one`,
         );
       } else {
         this.options.logger.warn(`${who} ${exitText(code, signal)}: starting a new one`);
