@@ -13,7 +13,8 @@
  *   `RESTART_LIMIT` workers died within `RESTART_WINDOW_MS`: then it stops the others and
  *   exits 1, as a supervisor would rather see than a restart loop;
  * - first SIGTERM / SIGINT: every worker is told to stop gracefully (the workers ignore the
- *   signals themselves); exit 0 once all have exited 0. A second one kills them: exit 1.
+ *   signals themselves); exit 0 once all have exited 0 (one still running `STOP_MARGIN_MS`
+ *   after `--drain-timeout` is killed: exit 1). A second signal kills them: exit 1.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { join } from 'node:path';
@@ -31,6 +32,8 @@ import { packageVersion, processStatus, StatusServer, type GatewayStatus } from 
 /** More worker deaths than this within `RESTART_WINDOW_MS`: stop restarting, stop the gateway. */
 export const RESTART_LIMIT = 5;
 export const RESTART_WINDOW_MS = 60_000;
+/** A worker still running this long after `--drain-timeout` is stuck (each bounds its own drain): killed. */
+export const STOP_MARGIN_MS = 5000;
 /** How long `/status` waits for a worker's answer. */
 export const STATUS_TIMEOUT_MS = 1000;
 
@@ -290,7 +293,9 @@ export async function runWorkers(options: WorkersOptions): Promise<number> {
   if ('signal' in reason) {
     logger.info(`${reason.signal} received: finishing requests in flight and delivering queued spans`);
   }
+  const stuck = setTimeout(() => pool.kill(), options.drainTimeoutMs + STOP_MARGIN_MS);
   await Promise.all([closeStatus(), pool.stop()]);
+  clearTimeout(stuck);
   if ('error' in reason) return 1;
   logger.info('gateway stopped');
   return pool.unclean ? 1 : 0;
