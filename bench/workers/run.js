@@ -78,7 +78,12 @@ async function measure(run, deck, workers, round) {
   );
   const pids = await waitReady(path.join(run.logdir, `gateway-${label}.log`), child, workers);
   await h.getJSON(ports.sink, '/reset');
-  await run.autocannon({ port: ports.gateway, duration: WARMUP, connections: CONNS, label: `${label}-warmup` });
+  const warm = await run.autocannon({
+    port: ports.gateway,
+    duration: WARMUP,
+    connections: CONNS,
+    label: `${label}-warmup`,
+  });
   const cpu0 = h.cpuTimes();
   const t0 = ticks(pids);
   const { cmd, result } = await run.autocannon({ port: ports.gateway, duration: DURATION, connections: CONNS, label });
@@ -103,12 +108,13 @@ async function measure(run, deck, workers, round) {
     gwCpuPct: +((gwTicks * 100) / DURATION / 100).toFixed(1),
     primaryCpuPct: workers > 1 ? +((byPid[0] * 100) / DURATION / 100).toFixed(1) : null,
     machineBusyPct: Object.fromEntries(Object.entries(busy).filter(([k]) => /^cpu\d+$/.test(k))),
-    spansReceived: sink.spans,
+    // After the drain (SIGTERM): Kong's 3 spans for every request answered, warm-up included.
+    spans: { received: sink.spans, expected: 3 * (warm.result.requests.total + ac.requestsTotal) },
     exit,
   };
   console.error(
     `${label}: ${ac.reqPerSecAvg} req/s p99=${ac.latencyMs.p99}ms gw CPU ${rec.gwCpuPct}% (${rec.gwCpuUsPerReq} µs/req)` +
-      `${rec.primaryCpuPct === null ? '' : `, primary ${rec.primaryCpuPct}%`} non2xx=${ac.non2xx} errors=${ac.errors} exit=${exit.code}`,
+      `${rec.primaryCpuPct === null ? '' : `, primary ${rec.primaryCpuPct}%`} non2xx=${ac.non2xx} errors=${ac.errors} spans ${rec.spans.received}/${rec.spans.expected} exit=${exit.code}`,
   );
   return rec;
 }

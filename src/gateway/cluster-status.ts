@@ -3,7 +3,8 @@
  * worker answers (`./status` documents): the single-process document, so a monitor reading
  * it keeps working, with `process` the primary, `server` / `stream` and each plugin's
  * `queue` summed over the workers answering, plus `workers`, one entry per worker slot.
- * A replaced worker starts again from zero, so the sums are of the workers running now.
+ * A replaced worker starts again from zero, so the sums are of the workers running now; a
+ * plugin's `queue` is null while no worker answers (all starting).
  */
 import type { QueueDropCounts, QueueHealth } from '../export/queue';
 import type { DeclarativeConfig } from './model';
@@ -39,17 +40,6 @@ export interface WorkerReport {
   readonly restarts: number;
   readonly status: GatewayStatus | null;
 }
-
-const NO_DROPS: QueueDropCounts = { queue_full: 0, max_bytes: 0, too_large: 0, retry_exhausted: 0, shutdown: 0 };
-const EMPTY_QUEUE: QueueHealth = {
-  queued: 0,
-  sent: 0,
-  dropped: NO_DROPS,
-  retried: 0,
-  batches: 0,
-  size: { entries: 0, bytes: 0 },
-  inFlight: 0,
-};
 
 function addDrops(a: QueueDropCounts, b: QueueDropCounts): QueueDropCounts {
   return {
@@ -89,7 +79,9 @@ export function clusterStatus(
     stream.connections_accepted += s.stream.connections_accepted;
     stream.connections_active += s.stream.connections_active;
     for (const p of s.plugins) {
-      if (p.queue !== null) queues.set(p.id, addQueues(queues.get(p.id) ?? EMPTY_QUEUE, p.queue));
+      if (p.queue === null) continue;
+      const sum = queues.get(p.id);
+      queues.set(p.id, sum === undefined ? p.queue : addQueues(sum, p.queue));
     }
   }
   const enabled = new Set(config.plugins.filter((p) => p.enabled).map((p) => p.id));
@@ -97,7 +89,8 @@ export function clusterStatus(
     process: primary,
     server,
     stream,
-    plugins: statusPlugins(config, (id) => (enabled.has(id) ? (queues.get(id) ?? EMPTY_QUEUE) : undefined)),
+    // null: no worker answered (all starting), so no figures.
+    plugins: statusPlugins(config, (id) => (enabled.has(id) ? (queues.get(id) ?? null) : undefined)),
     workers: workers.map((w) => ({
       id: w.id,
       pid: w.pid,

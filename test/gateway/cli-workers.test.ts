@@ -7,14 +7,14 @@
  * address in use, a bad config, a bad `--workers`, a second signal.
  */
 import { readFileSync } from 'node:fs';
-import * as net from 'node:net';
-import { resolve } from 'node:path';
 import { startReceiver, type Receiver } from '../../src/receiver/receiver';
 import type { ReceivedSpan } from '../../src/receiver/span-validator';
 import {
   type CliProcess,
   type EchoServer,
   freePort,
+  heldPort,
+  IDLE_QUEUE,
   named,
   nullSink,
   refused,
@@ -26,6 +26,7 @@ import {
   tcpExchange,
   tempDir,
   type TempDir,
+  processEntry,
   waitForSpans,
 } from './cli-harness';
 
@@ -33,18 +34,6 @@ const ID = {
   global: '3c0e0000-0000-4000-8000-000000000001',
   queued: '3c0e0000-0000-4000-8000-000000000002',
   stream: '3c0e0000-0000-4000-8000-000000000003',
-};
-const VERSION = (JSON.parse(readFileSync(resolve(__dirname, '../../package.json'), 'utf8')) as { version: string })
-  .version;
-const NO_DROPS = { queue_full: 0, max_bytes: 0, too_large: 0, retry_exhausted: 0, shutdown: 0 };
-const IDLE_QUEUE = {
-  queued: 0,
-  sent: 0,
-  dropped: NO_DROPS,
-  retried: 0,
-  batches: 0,
-  size: { entries: 0, bytes: 0 },
-  inFlight: 0,
 };
 /** Two workers start in about a second each on a quiet machine; a shared one can take longer. */
 const READY_MS = 15_000;
@@ -293,12 +282,7 @@ describe('--workers 2: one gateway shared by two workers', () => {
     expect(perWorker.reduce((a, b) => a + b, 0)).toBe(N);
     const sentQueue = (n: number): Queue => ({ ...IDLE_QUEUE, queued: n * 3, sent: n * 3, batches: n });
     expect(s).toEqual({
-      process: {
-        pid: gateway.child.pid,
-        uptime_seconds: s.process.uptime_seconds,
-        node_version: process.version,
-        version: VERSION,
-      },
+      process: processEntry(gateway.child.pid, s.process.uptime_seconds),
       server: { connections_accepted: N, connections_active: 0, total_requests: N },
       stream: { connections_accepted: 0, connections_active: 0 },
       plugins: [
@@ -434,34 +418,47 @@ describe('--workers 2: one gateway shared by two workers', () => {
   });
 });
 
+test('--workers 1 is the single process: no cluster, no worker lines, the single-process /status', async () => {
+  const run = runCli([
+    '--config',
+    dir.write('one.json', { _format_version: '3.0' }),
+    '--listen',
+    '127.0.0.1:0',
+    '--status-listen',
+    '127.0.0.1:0',
+    '--workers',
+    '1',
+  ]);
+  try {
+    const lines = await run.ready(2, READY_MS);
+    const statusPort = Number(/:(\d+)$/.exec(lines[1])?.[1]);
+    const s = JSON.parse((await request(statusPort, '/status')).body) as Record<string, unknown>;
+    expect(Object.keys(s)).toEqual(['process', 'server', 'stream', 'plugins']);
+    expect(readFileSync(`/proc/${run.child.pid}/task/${run.child.pid}/children`, 'utf8')).toBe('');
+    expect(run.stderr).toMatch(/^info loaded .*one\.json: 0 services, 0 routes, 0 upstreams, 0 zipkin plugins\n$/);
+  } finally {
+    expect(await run.stop('SIGTERM')).toBe(0);
+  }
+  expect(run.stderr.endsWith('info gateway stopped\n')).toBe(true);
+});
+
 describe('--workers failures', () => {
-  test('an address in use: each worker fails to bind, exit 1 with the error line once, nothing listening', async () => {
-    const file = dir.write('ok.json', { _format_version: '3.0' });
-    const busy = net.createServer();
-    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
-    const busyPort = (busy.address() as net.AddressInfo).port;
-    const proxyPort = await freePort();
+  test('an address in use: the workers fail to bind, exit 1 with the error line once, nothing listening', async () => {
+    const held = await heldPort();
+    const streamPort = await freePort();
+    const args = ['--listen', `127.0.0.1:${held.port}`, '--stream-listen', `127.0.0.1:${streamPort}`];
+    const run = runCli(['--config', dir.write('ok.json', { _format_version: '3.0' }), ...args, '--workers', '2']);
     try {
-      const run = runCli([
-        '--config',
-        file,
-        '--listen',
-        `127.0.0.1:${proxyPort}`,
-        '--stream-listen',
-        `127.0.0.1:${busyPort}`,
-        '--workers',
-        '2',
-      ]);
       expect(await run.exited).toBe(1);
-      expect(run.stdout).toBe('');
-      // A cluster worker's bind error (node:cluster's wording: the primary binds).
-      const line = `error could not listen on 127.0.0.1:${busyPort}: bind EADDRINUSE 127.0.0.1:${busyPort}\n`;
-      expect(run.stderr.split(line)).toHaveLength(2);
-      expect(run.stderr).not.toContain('ready');
-      expect(await refused(proxyPort)).toBe(true);
     } finally {
-      await new Promise((r) => busy.close(r));
+      await held.close();
     }
+    expect(run.stdout).toBe('');
+    // node:cluster's wording: the primary binds for its workers.
+    const line = `error could not listen on 127.0.0.1:${held.port}: bind EADDRINUSE 127.0.0.1:${held.port}\n`;
+    expect(run.stderr.split(line)).toHaveLength(2);
+    expect(run.stderr).not.toContain('ready');
+    expect(await refused(streamPort)).toBe(true);
   });
 
   test('a bad config exits 1 before any worker starts, with the same lines as one process', async () => {
