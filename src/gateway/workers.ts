@@ -128,8 +128,9 @@ class WorkerPool {
           }
           break;
         case 'failed':
+          // While stopping (the others failed the same way, or a signal), one line said it already.
           if (this.phase === 'starting') this.fail(message.message);
-          else this.options.logger.error(`[worker ${slot.id}] ${message.message}`);
+          else if (this.phase === 'running') this.options.logger.error(`[worker ${slot.id}] ${message.message}`);
           break;
         case 'status':
           this.pending.get(message.seq)?.(message.status);
