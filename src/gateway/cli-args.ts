@@ -2,12 +2,14 @@
  * Command-line parsing for `gateway-zipkin` (the contract in docs/design.md, "Command line"):
  *
  *     gateway-zipkin --config FILE [--listen HOST:PORT] [--stream-listen HOST:PORT]... [--status-listen HOST:PORT]
+ *                    [--drain-timeout SECONDS] [--workers N|auto]
  *     gateway-zipkin receive [--listen HOST:PORT] [--json] [--tags]
  *     gateway-zipkin --help
  *
  * Options take their value as the next argument or after `=` (`--listen=127.0.0.1:0`);
  * `node:util` parseArgs reads them, its errors reworded as short usage messages.
  */
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { isHostOrIp, splitHostPort } from './addresses';
 import type { ListenAddress } from './gateway';
@@ -22,7 +24,7 @@ export const DEFAULT_RECEIVER_LISTEN: ListenAddress = Object.freeze({ host: '127
 
 export const USAGE = `Usage:
   gateway-zipkin --config FILE [--listen HOST:PORT] [--stream-listen HOST:PORT]...
-                 [--status-listen HOST:PORT]
+                 [--status-listen HOST:PORT] [--drain-timeout SECONDS] [--workers N|auto]
   gateway-zipkin receive [--listen HOST:PORT] [--json] [--tags]
   gateway-zipkin --help
 
@@ -39,6 +41,11 @@ Gateway:
                             counted and logged as lost
   --status-listen HOST:PORT status listener (Kong's status_listen; off by default): a
                             separate, untraced server answering GET /status (below)
+  --workers N|auto          worker processes sharing the listeners (node:cluster; default 1:
+                            one process, no cluster; auto: one per core). Each worker has its
+                            own zipkin queues and its own kong.node.id; a worker that dies is
+                            logged and replaced (more than 5 deaths within 60 s: the gateway
+                            stops and exits 1)
 
   Prints "proxy listening on http://HOST:PORT" (and "stream listening on tcp://HOST:PORT"
   per stream address, "status listening on http://HOST:PORT" for the status listener) on
@@ -57,6 +64,11 @@ Gateway:
                             "batches", "size": {"entries", "bytes"}, "inFlight"}}]}
   "server" counts the HTTP proxy listener, "stream" the stream listeners; "queue" holds
   the plugin's queue counters (totals since start, except "size" and "inFlight").
+  With --workers N > 1 the primary process answers: "process" is the primary, "server",
+  "stream" and each "queue" are the sums over the workers, and "workers" lists each one:
+    [{"id", "pid", "node_id", "ready", "restarts", "uptime_seconds", "server", "stream",
+      "plugins": [{"id", "queue"}]}]
+  (the counters null for a worker starting or not answering within 1 s).
 
 receive:
   --listen HOST:PORT        receiver address (default 127.0.0.1:9411); spans are accepted
@@ -84,6 +96,8 @@ export type CliCommand =
       readonly drainTimeoutMs: number;
       /** null: no status listener. */
       readonly statusListen: ListenAddress | null;
+      /** Worker processes (`--workers`, `auto` resolved); absent without the option, which is 1: one process, no cluster. */
+      readonly workers?: number;
     }
   | { readonly kind: 'receive'; readonly listen: ListenAddress; readonly json: boolean; readonly tags: boolean };
 
@@ -131,11 +145,21 @@ const GATEWAY_OPTIONS = {
   'stream-listen': { type: 'string', multiple: true },
   'drain-timeout': { type: 'string' },
   'status-listen': { type: 'string' },
+  workers: { type: 'string' },
 } as const;
 
 function required(name: string, value: string | undefined): string {
   if (value === undefined || value === '') throw new UsageError(`${name} needs a value`);
   return value;
+}
+
+/** `--workers`: a whole number from 1, or `auto` (one per core, `os.availableParallelism()`). */
+export function parseWorkers(text: string): number {
+  if (text === 'auto') return availableParallelism();
+  if (!/^[0-9]+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
+    throw new UsageError(`--workers: expected a number of processes (1 or more) or 'auto', got '${text}'`);
+  }
+  return Number(text);
 }
 
 export function parseCliArgs(argv: readonly string[]): CliCommand {
@@ -178,5 +202,6 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
       values['status-listen'] === undefined
         ? null
         : parseListenAddress('--status-listen', required('--status-listen', values['status-listen'])),
+    ...(values.workers === undefined ? {} : { workers: parseWorkers(required('--workers', values.workers)) }),
   };
 }

@@ -11,6 +11,7 @@
  *   accepting, lets requests in flight finish, drains the zipkin queues and exits 0. A
  *   second signal cuts the connections still open and exits 1 at once, without waiting
  *   for the queues (which keep retrying a failing collector for up to `max_retry_time`).
+ *   With `--workers N` (N > 1), the same from N `node:cluster` workers (`./workers`).
  * - `receive`: the development Zipkin receiver, `receiver listening on http://HOST:PORT/api/v2/spans`,
  *   then waterfalls (or JSON lines) on stdout until SIGTERM / SIGINT.
  *
@@ -20,6 +21,8 @@
  */
 import type { Writable } from 'node:stream';
 import type { Logger } from '../logger';
+import { lineLogger } from './line-logger';
+import { Signals } from './signals';
 import { formatHost } from './addresses';
 import { parseCliArgs, USAGE, UsageError, type CliCommand } from './cli-args';
 import { ConfigError } from '../config/errors';
@@ -27,23 +30,13 @@ import { loadDeclarativeConfigFile } from './declarative';
 import { ListenError, startGateway, type RunningGateway } from './gateway';
 import type { DeclarativeConfig } from './model';
 import { startReceiver } from '../receiver/receiver';
+import { runWorkers } from './workers';
+
+export { lineLogger } from './line-logger';
 
 export interface CliIo {
   readonly stdout: Writable;
   readonly stderr: Writable;
-}
-
-/** Kong's levels as words on `out`, one line per message (a multi-line message keeps its level on each line). */
-export function lineLogger(out: Writable, debug = false): Logger {
-  const write = (level: string, message: string): void => {
-    out.write(`${level} ${message.includes('\n') ? message.split('\n').join(`\n${level} `) : message}\n`);
-  };
-  return {
-    debug: debug ? (m) => write('debug', m) : () => undefined,
-    info: (m) => write('info', m),
-    warn: (m) => write('warn', m),
-    error: (m) => write('error', m),
-  };
 }
 
 function plural(n: number, word: string): string {
@@ -56,36 +49,6 @@ function summary(config: DeclarativeConfig): string {
     `${plural(config.services.length, 'service')}, ${plural(config.routes.length, 'route')}, ` +
     `${plural(config.upstreams.length, 'upstream')}, ${plural(enabled, 'zipkin plugin')}`
   );
-}
-
-/** Resolves with the first SIGTERM / SIGINT; later ones call `again`. */
-class Signals {
-  private received: NodeJS.Signals | null = null;
-  private wake: ((signal: NodeJS.Signals) => void) | null = null;
-  again: (() => void) | null = null;
-  private readonly listener = (signal: NodeJS.Signals): void => {
-    if (this.received !== null) {
-      this.again?.();
-      return;
-    }
-    this.received = signal;
-    this.wake?.(signal);
-  };
-
-  constructor() {
-    process.on('SIGTERM', this.listener);
-    process.on('SIGINT', this.listener);
-  }
-
-  next(): Promise<NodeJS.Signals> {
-    if (this.received !== null) return Promise.resolve(this.received);
-    return new Promise((resolve) => (this.wake = resolve));
-  }
-
-  dispose(): void {
-    process.off('SIGTERM', this.listener);
-    process.off('SIGINT', this.listener);
-  }
 }
 
 async function runGateway(
@@ -105,6 +68,19 @@ async function runGateway(
 
   const signals = new Signals();
   try {
+    if (command.workers !== undefined && command.workers > 1) {
+      return await runWorkers({
+        count: command.workers,
+        config,
+        listen: command.listen,
+        streamListen: command.streamListen,
+        statusListen: command.statusListen,
+        drainTimeoutMs: command.drainTimeoutMs,
+        logger,
+        stdout: io.stdout,
+        signals,
+      });
+    }
     let gateway: RunningGateway;
     try {
       gateway = await startGateway({

@@ -14,7 +14,7 @@ import type { DeclarativeConfig } from './model';
 import { createPluginInstances, type PluginInstances } from './plugin-instances';
 import { GatewayHttpProxy } from './proxy';
 import { GatewayRouter } from './router';
-import { ConnectionCounters, StatusServer } from './status';
+import { ConnectionCounters, gatewayStatus, packageVersion, StatusServer, type GatewayStatus } from './status';
 import { GatewayStreamProxy } from './stream';
 
 export interface ListenAddress {
@@ -34,6 +34,13 @@ export interface GatewayOptions {
   readonly logger: Logger;
   /** `kong.node.id` (default: one random UUID per process). */
   readonly nodeId?: string;
+  /**
+   * A `node:cluster` worker's listeners: shared with the other workers through the primary
+   * (`exclusive: false`); otherwise each address is bound by this process alone.
+   */
+  readonly sharedListeners?: boolean;
+  /** Count connections and requests for `RunningGateway.status()` even without a status listener (a cluster worker's, served by the primary). */
+  readonly collectStatus?: boolean;
 }
 
 export interface GatewayListener {
@@ -58,15 +65,18 @@ export interface RunningGateway {
   shutdown(graceMs?: number, deadlineMs?: number): Promise<void>;
   /** Cuts every open connection now (a second signal during shutdown). */
   forceClose(): void;
+  /** The `GET /status` document now; null unless a status listener or `collectStatus` was asked for. */
+  status(): GatewayStatus | null;
 }
 
 export const DEFAULT_GRACE_MS = 10_000;
 
-function listen(server: Server, address: ListenAddress): Promise<number> {
+/** Binds `server` to `address`; resolves with the bound port. `exclusive: false` shares the handle among cluster workers. */
+export function listenServer(server: Server, address: ListenAddress, exclusive: boolean): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
     server.once('error', onError);
-    server.listen({ host: address.host, port: address.port, exclusive: true }, () => {
+    server.listen({ host: address.host, port: address.port, exclusive }, () => {
       server.off('error', onError);
       const bound = server.address();
       resolve(typeof bound === 'object' && bound !== null ? bound.port : address.port);
@@ -95,12 +105,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     () => new GatewayStreamProxy({ router, balancers, plugins: plugins.byId, logger }),
   );
   let status: StatusServer | null = null;
-  if (options.statusListen != null) {
+  let snapshot: (() => GatewayStatus) | null = null;
+  if (options.statusListen != null || options.collectStatus === true) {
     const httpCounters = new ConnectionCounters();
     const streamCounters = new ConnectionCounters();
     httpCounters.watch(http.server);
     for (const s of streams) streamCounters.watch(s.server);
-    status = new StatusServer({ config, plugins: plugins.byId, http: httpCounters, stream: streamCounters });
+    const sources = { config, plugins: plugins.byId, http: httpCounters, stream: streamCounters };
+    const version = packageVersion();
+    snapshot = () => gatewayStatus(sources, version);
+    if (options.statusListen != null) status = new StatusServer(snapshot);
   }
 
   const listeners: GatewayListener[] = [];
@@ -108,7 +122,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const bind = async (server: Server, address: ListenAddress, kind: GatewayListener['kind']): Promise<void> => {
     let port: number;
     try {
-      port = await listen(server, address);
+      // The status listener is the process's own, never shared.
+      port = await listenServer(server, address, kind === 'status' || options.sharedListeners !== true);
     } catch (err) {
       throw new ListenError(address, err as Error);
     }
@@ -142,6 +157,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     listeners,
     plugins,
     forceClose,
+    status: () => snapshot?.() ?? null,
     shutdown(graceMs = DEFAULT_GRACE_MS, deadlineMs?: number): Promise<void> {
       stopping ??= (async () => {
         const started = performance.now();

@@ -87,7 +87,7 @@ export interface StatusSources {
 }
 
 /** This package's version, from the package.json above this file (in `src/` or `dist/`). */
-function packageVersion(): string | null {
+export function packageVersion(): string | null {
   let dir = __dirname;
   for (let i = 0; i < 4; i++) {
     try {
@@ -105,11 +105,15 @@ function ref(entity: { readonly id: string; readonly name: string | null } | nul
   return entity === null ? null : { id: entity.id, name: entity.name };
 }
 
-export function gatewayStatus(sources: StatusSources, version: string | null): GatewayStatus {
+/** The `plugins` entries: each plugin with a queue in file order (`queueOf` undefined: not running, left out). */
+export function statusPlugins(
+  config: DeclarativeConfig,
+  queueOf: (pluginId: string) => QueueHealth | null | undefined,
+): StatusPlugin[] {
   const plugins: StatusPlugin[] = [];
-  for (const plugin of sources.config.plugins) {
-    const instance = sources.plugins.get(plugin.id);
-    if (instance === undefined) continue;
+  for (const plugin of config.plugins) {
+    const queue = queueOf(plugin.id);
+    if (queue === undefined) continue;
     plugins.push({
       id: plugin.id,
       name: plugin.name,
@@ -117,38 +121,50 @@ export function gatewayStatus(sources: StatusSources, version: string | null): G
       scope: plugin.scope,
       service: ref(plugin.service),
       route: ref(plugin.route),
-      queue: instance.health() ?? null,
+      queue,
     });
   }
+  return plugins;
+}
+
+/** The `process` entry for this process. */
+export function processStatus(version: string | null): GatewayStatus['process'] {
   return {
-    process: {
-      pid: process.pid,
-      uptime_seconds: Math.floor(process.uptime()),
-      node_version: process.version,
-      version,
-    },
+    pid: process.pid,
+    uptime_seconds: Math.floor(process.uptime()),
+    node_version: process.version,
+    version,
+  };
+}
+
+export function gatewayStatus(sources: StatusSources, version: string | null): GatewayStatus {
+  return {
+    process: processStatus(version),
     server: {
       connections_accepted: sources.http.accepted,
       connections_active: sources.http.active,
       total_requests: sources.http.requests,
     },
     stream: { connections_accepted: sources.stream.accepted, connections_active: sources.stream.active },
-    plugins,
+    plugins: statusPlugins(sources.config, (id) => {
+      const instance = sources.plugins.get(id);
+      return instance === undefined ? undefined : (instance.health() ?? null);
+    }),
   };
 }
 
 const ALLOWED = 'GET, HEAD';
 
-/** The status listener's server (not listening yet). */
+/** The status listener's server (not listening yet), answering with what `snapshot` gives. */
 export class StatusServer {
   readonly server: http.Server;
-  private readonly version = packageVersion();
 
-  constructor(private readonly sources: StatusSources) {
-    this.server = http.createServer((req, res) => this.handle(req, res));
+  /** `snapshot`: the document, computed per request (a cluster primary asks its workers, so it may wait). */
+  constructor(private readonly snapshot: () => object | Promise<object>) {
+    this.server = http.createServer((req, res) => void this.handle(req, res));
   }
 
-  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = req.url ?? '/';
     const query = url.indexOf('?');
     const path = query === -1 ? url : url.slice(0, query);
@@ -156,7 +172,8 @@ export class StatusServer {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return sendExit(res, 405, METHOD_NOT_ALLOWED_MESSAGE, { allow: ALLOWED });
     }
-    const body = Buffer.from(JSON.stringify(gatewayStatus(this.sources, this.version)));
+    const body = Buffer.from(JSON.stringify(await this.snapshot()));
+    if (res.destroyed) return;
     res.setHeader('content-type', 'application/json; charset=utf-8');
     res.setHeader('content-length', body.length);
     res.setHeader('cache-control', 'no-store');

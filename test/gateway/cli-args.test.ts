@@ -1,4 +1,5 @@
 /** The command line's parser (node:util parseArgs underneath) and its short usage messages. */
+import { availableParallelism } from 'node:os';
 import { parseCliArgs } from '../../src/gateway/cli-args';
 
 describe('parseCliArgs', () => {
@@ -39,6 +40,13 @@ describe('parseCliArgs', () => {
     expect(parseCliArgs(['--config', 'k.yml', '--drain-timeout', '1.5'])).toMatchObject({ drainTimeoutMs: 1500 });
   });
 
+  test('--workers: a count from 1, or auto (one per core); absent without the option', () => {
+    expect(parseCliArgs(['--config', 'k.yml'])).not.toHaveProperty('workers');
+    expect(parseCliArgs(['--config', 'k.yml', '--workers', '1'])).toMatchObject({ workers: 1 });
+    expect(parseCliArgs(['--config', 'k.yml', '--workers=4'])).toMatchObject({ workers: 4 });
+    expect(parseCliArgs(['--config', 'k.yml', '--workers', 'auto'])).toMatchObject({ workers: availableParallelism() });
+  });
+
   test('receive and help', () => {
     expect(parseCliArgs(['receive', '--json', '--tags'])).toEqual({
       kind: 'receive',
@@ -73,6 +81,13 @@ describe('parseCliArgs', () => {
       ['--config', 'k', '--status-listen', '8100'],
       "--status-listen: expected HOST:PORT (e.g. 127.0.0.1:8000, [::1]:0), got '8100'",
     ],
+    ...['0', '-1', '1.5', 'two', '', ' 2', '1e3', '99999999999999999999'].map((n): [string[], string] => [
+      ['--config', 'k', `--workers=${n}`],
+      n === ''
+        ? '--workers needs a value'
+        : `--workers: expected a number of processes (1 or more) or 'auto', got '${n}'`,
+    ]),
+    [['--config', 'k', '--workers'], '--workers needs a value'],
   ])('%j is refused: %s', (args, message) => {
     expect(() => parseCliArgs(args)).toThrow(expect.objectContaining({ name: 'UsageError', message }));
   });

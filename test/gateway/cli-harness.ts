@@ -5,7 +5,7 @@
  * decK files.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,26 @@ import { traceKey, type Receiver } from '../../src/receiver/receiver';
 import type { ReceivedSpan } from '../../src/receiver/span-validator';
 
 export const CLI = resolve(__dirname, '../../dist/gateway/cli.js');
+
+/** This package's version, as `/status` reports it. */
+export const VERSION = (
+  JSON.parse(readFileSync(resolve(__dirname, '../../package.json'), 'utf8')) as { version: string }
+).version;
+/** The `/status` `process` entry expected of the CLI process `pid` (its uptime as reported). */
+export function processEntry(pid: number | undefined, uptimeSeconds: number): Record<string, unknown> {
+  return { pid, uptime_seconds: uptimeSeconds, node_version: process.version, version: VERSION };
+}
+export const NO_DROPS = { queue_full: 0, max_bytes: 0, too_large: 0, retry_exhausted: 0, shutdown: 0 };
+/** `/status` counters of a queue that has seen nothing. */
+export const IDLE_QUEUE = {
+  queued: 0,
+  sent: 0,
+  dropped: NO_DROPS,
+  retried: 0,
+  batches: 0,
+  size: { entries: 0, bytes: 0 },
+  inFlight: 0,
+};
 
 /** Discards what is written (the receiver's waterfalls). */
 export const nullSink = (): Writable => new Writable({ write: (_c, _e, done) => done() });
@@ -93,6 +113,13 @@ function listenOn(server: net.Server): Promise<number> {
 
 /** A port nothing listens on (bound, then released). */
 export { freePort } from '../support/backends/processes';
+
+/** A port held by a plain listener on 127.0.0.1, until `close()`. */
+export async function heldPort(): Promise<{ port: number; close(): Promise<void> }> {
+  const server = net.createServer();
+  const port = await listenOn(server);
+  return { port, close: () => new Promise((done) => server.close(() => done())) };
+}
 
 /** True once connecting to 127.0.0.1:port is refused (the listener is closed). */
 export function refused(port: number): Promise<boolean> {

@@ -4,14 +4,14 @@
  * (a healthy collector, a dead one retrying then dropping, a full queue); never traced;
  * 404 / 405 with Kong's texts; closed on SIGTERM before the queues are drained.
  */
-import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
-import { resolve } from 'node:path';
 import { startReceiver, type Receiver } from '../../src/receiver/receiver';
 import {
   type CliProcess,
   type EchoServer,
   freePort,
+  IDLE_QUEUE,
+  NO_DROPS,
   nullSink,
   request,
   refused,
@@ -19,6 +19,7 @@ import {
   startEcho,
   tempDir,
   type TempDir,
+  processEntry,
 } from './cli-harness';
 
 const ID = {
@@ -29,18 +30,6 @@ const ID = {
   global: '7a1e0000-0000-4000-8000-000000000021',
   deadPlugin: '7a1e0000-0000-4000-8000-000000000022',
   fullPlugin: '7a1e0000-0000-4000-8000-000000000023',
-};
-const VERSION = (JSON.parse(readFileSync(resolve(__dirname, '../../package.json'), 'utf8')) as { version: string })
-  .version;
-const NO_DROPS = { queue_full: 0, max_bytes: 0, too_large: 0, retry_exhausted: 0, shutdown: 0 };
-const IDLE_QUEUE = {
-  queued: 0,
-  sent: 0,
-  dropped: NO_DROPS,
-  retried: 0,
-  batches: 0,
-  size: { entries: 0, bytes: 0 },
-  inFlight: 0,
 };
 /** Requests to the healthy route; each is 3 spans (balancer try, proxy, request). */
 const N = 5;
@@ -197,12 +186,7 @@ test('before any traffic: the process, zero counters, every plugin with its scop
   expect(s.process.pid).toBe(gateway.child.pid);
   expect(Number.isInteger(s.process.uptime_seconds) && s.process.uptime_seconds >= 0).toBe(true);
   expect(s).toEqual({
-    process: {
-      pid: gateway.child.pid,
-      uptime_seconds: s.process.uptime_seconds,
-      node_version: process.version,
-      version: VERSION,
-    },
+    process: processEntry(gateway.child.pid, s.process.uptime_seconds),
     server: { connections_accepted: 0, connections_active: 0, total_requests: 0 },
     stream: { connections_accepted: 0, connections_active: 0 },
     plugins: [
