@@ -74,7 +74,7 @@ async function main() {
   global.gc();
   const before = process.memoryUsage();
   let startUs = Date.now() * 1000;
-  for (let i = 0; i < REQUESTS; ) {
+  for (let i = 0; i < REQUESTS;) {
     for (const end = Math.min(REQUESTS, i + 500); i < end; i++) request(plugin, i, (startUs += 37));
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
