@@ -30,6 +30,30 @@ import { ATTR_PEER_ADDRESS, ATTR_PEER_PORT, ATTR_PEER_SERVICE, ATTR_TRACE_ID_BYT
  * tries, proxy, request.
  */
 
+/** Request span names whose derived names are kept (`http_span_name: method_path` names are many). */
+const NAMES_KEPT = 256;
+const derivedNames = new Map<string, string[]>();
+
+/**
+ * `<name> (proxy)` (`n` 0) or `<name> (balancer try <n>)`, the same string object every time
+ * for a name seen before: a new string per span would be built, then flattened and hashed
+ * again by the encoder's name cache.
+ */
+function childName(name: string, n: number): string {
+  let names = derivedNames.get(name);
+  if (names === undefined) {
+    if (derivedNames.size >= NAMES_KEPT) return n === 0 ? `${name} (proxy)` : `${name} (balancer try ${n})`;
+    names = [`${name} (proxy)`];
+    derivedNames.set(name, names);
+  }
+  let child = names[n];
+  if (child === undefined) {
+    for (let i = names.length; i <= n; i++) names[i] = `${name} (balancer try ${i})`;
+    child = names[n];
+  }
+  return child;
+}
+
 /** The plugin has decided: the sampler must agree (`KongSampler` reads this). */
 const DECIDED: Context = withSamplingDecision(ROOT_CONTEXT, true);
 
@@ -93,7 +117,7 @@ export class OwnProviderSpans implements SpanBuilder {
     ids.nextSpanId = t.proxySpanId;
     try {
       proxy = this.tracer.startSpan(
-        `${name} (proxy)`,
+        childName(name, 0),
         { kind: SpanKind.CLIENT, startTime: microsToHrTime(t.proxyStartUs) },
         requestCtx,
       );
@@ -143,7 +167,7 @@ function finishDirect(direct: DirectSpans, t: RequestTrace, requestCtx: SpanCont
       direct.deliver(
         new FinishedSpan(
           direct,
-          `${name} (balancer try ${i + 1})`,
+          childName(name, i + 1),
           SpanKind.CLIENT,
           spanCtx,
           requestCtx,
@@ -167,7 +191,7 @@ function finishDirect(direct: DirectSpans, t: RequestTrace, requestCtx: SpanCont
   direct.deliver(
     new FinishedSpan(
       direct,
-      `${name} (proxy)`,
+      childName(name, 0),
       SpanKind.CLIENT,
       proxyCtx,
       requestCtx,
@@ -254,7 +278,7 @@ function finishRecords(
     for (let i = 0; i < tryCount; i++) {
       const attempt = tries[i];
       r.spanId = randomHex(8);
-      r.name = `${name} (balancer try ${i + 1})`;
+      r.name = childName(name, i + 1);
       r.startUs = attempt.startUs;
       r.endUs = attempt.endUs !== 0 ? attempt.endUs : nowUs;
       r.attributes = tryAttrs[i];
@@ -264,7 +288,7 @@ function finishRecords(
   }
 
   r.spanId = t.proxySpanId;
-  r.name = `${name} (proxy)`;
+  r.name = childName(name, 0);
   r.startUs = proxyStart;
   r.endUs = proxyEnd;
   r.attributes = proxyAttrs;
@@ -346,7 +370,7 @@ export class ReusedProviderSpans implements SpanBuilder {
       parentCtx,
     );
     const proxy = this.tracer.startSpan(
-      `${name} (proxy)`,
+      childName(name, 0),
       { kind: SpanKind.CLIENT, startTime: microsToHrTime(t.proxyStartUs) },
       trace.setSpan(DECIDED, request),
     );
@@ -488,7 +512,7 @@ function emitBalancerSpans(tracer: Tracer, t: RequestTrace, name: string, parent
   for (let i = 0; i < count; i++) {
     const attempt = tries[i];
     const span = tracer.startSpan(
-      `${name} (balancer try ${i + 1})`,
+      childName(name, i + 1),
       { kind: SpanKind.CLIENT, startTime: microsToHrTime(attempt.startUs) },
       parent,
     );
