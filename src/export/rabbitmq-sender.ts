@@ -9,10 +9,10 @@
 import type * as Amqp from 'amqplib';
 import type { AmqpEndpoint } from '../config/endpoint';
 import type { Logger } from '../logger';
+import { BrokerSender } from './broker-sender';
+import { connectFailure } from './connect-failure';
 import { loadOptionalPeer } from './optional-peer';
 import { redactSecrets } from './redact-secrets';
-import { SendsInFlight } from './sends-in-flight';
-import type { SpanListSender } from './span-list-sender';
 
 export interface RabbitMqSenderOptions {
   /** A parsed `amqp://` or `amqps://` endpoint (`parseEndpoint`). */
@@ -37,43 +37,25 @@ interface Link {
 
 const PREFIX = 'zipkin rabbitmq publish failed: ';
 
-export class RabbitMqSender implements SpanListSender {
+export class RabbitMqSender extends BrokerSender {
   readonly transport = 'rabbitmq';
-  readonly maxMessageBytes: number;
   private readonly amqp: AmqpModule;
   private readonly options: RabbitMqSenderOptions;
   private readonly secrets: string[];
   private link: Link | null = null;
   private connecting: Promise<Link> | null = null;
-  private readonly inFlight = new SendsInFlight();
-  private closed = false;
 
   /** Throws at once when amqplib is not installed: `install amqplib to use amqp:// endpoints …`. */
   constructor(options: RabbitMqSenderOptions) {
-    this.amqp = loadOptionalPeer<AmqpModule>('amqplib', 'amqp:// and amqps://');
+    const amqp = loadOptionalPeer<AmqpModule>('amqplib', 'amqp:// and amqps://');
+    super(options.endpoint.maxMessageBytes, options.logger);
+    this.amqp = amqp;
     this.options = options;
-    this.maxMessageBytes = options.endpoint.maxMessageBytes;
     const url = new URL(options.endpoint.connectUrl);
     this.secrets = [url.password, decodeURIComponent(url.password)].filter((s) => s !== '');
   }
 
-  send(body: string | Buffer, count: number): Promise<void> {
-    if (this.closed) return Promise.reject(new Error('zipkin rabbitmq sender is closed'));
-    this.options.logger.debug(`zipkin batch size: ${count}`);
-    return this.inFlight.track(this.publish(typeof body === 'string' ? Buffer.from(body) : body));
-  }
-
-  async idle(): Promise<void> {
-    await this.inFlight.settled();
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    await this.idle();
-    await this.drop();
-  }
-
-  private async publish(content: Buffer): Promise<void> {
+  protected async deliver(content: Buffer): Promise<void> {
     let link: Link;
     try {
       link = await this.connect();
@@ -106,8 +88,11 @@ export class RabbitMqSender implements SpanListSender {
     let message = (e instanceof Error ? e.message : String(err)).replace(/^Error: /, '');
     message = redactSecrets(message, this.secrets);
     const address = this.options.endpoint.address;
-    if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'EHOSTUNREACH' || e.code === 'ETIMEDOUT') {
-      return `${PREFIX}broker unreachable (${address}): ${message}`;
+    const failure = connectFailure(e.code);
+    if (failure !== null) return `${PREFIX}${failure} (${address}): ${message}`;
+    // The broker's connection.close for a wrong user or password (AMQP reply 403).
+    if (phase === 'connect' && /ACCESS.REFUSED/.test(message)) {
+      return `${PREFIX}authentication failed (${address}): ${message}`;
     }
     if (phase === 'connect') return `${PREFIX}could not connect to ${address}: ${message}`;
     if (/channel (closed|ended)/i.test(message) || /Channel closed/.test(message)) {
@@ -122,7 +107,13 @@ export class RabbitMqSender implements SpanListSender {
     this.connecting ??= (async () => {
       await this.drop();
       const { endpoint, connectTimeout } = this.options;
-      const model = await this.amqp.connect(endpoint.connectUrl, connectTimeout > 0 ? { timeout: connectTimeout } : {});
+      const model = await this.amqp.connect(endpoint.connectUrl, {
+        ...(connectTimeout > 0 ? { timeout: connectTimeout } : {}),
+        // For amqps, handed to tls.connect; explicit as for HTTPS (http-sender.ts), whatever
+        // NODE_TLS_REJECT_UNAUTHORIZED says.
+        ...(endpoint.tls ? { rejectUnauthorized: true } : {}),
+        ...(endpoint.ca === null ? {} : { ca: [endpoint.ca] }),
+      });
       let link: Link | null = null;
       const broke = (why: string): void => {
         if (link !== null && link.broken === null) link.broken = why;
@@ -146,6 +137,10 @@ export class RabbitMqSender implements SpanListSender {
       }
     })().finally(() => (this.connecting = null));
     return this.connecting;
+  }
+
+  protected release(): Promise<void> {
+    return this.drop();
   }
 
   private async drop(): Promise<void> {
