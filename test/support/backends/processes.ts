@@ -132,6 +132,33 @@ export async function startBackend(options: BackendProcessOptions): Promise<Back
   }
 }
 
+/**
+ * The part of a `ControlledBroker` that runs its process: `launch` starts it (again) on the
+ * same ports and data; `stop` waits up to 20 s for a clean shutdown.
+ */
+export function restartable(
+  launch: () => Promise<BackendProcess>,
+): Pick<ControlledBroker, 'start' | 'stop' | 'kill' | 'output'> {
+  let proc: BackendProcess | null = null;
+  const take = (): BackendProcess | null => {
+    const p = proc;
+    proc = null;
+    return p;
+  };
+  return {
+    start: async () => {
+      proc = await launch();
+    },
+    stop: async () => {
+      await take()?.stop(20000);
+    },
+    kill: async () => {
+      await take()?.kill();
+    },
+    output: () => proc?.output() ?? '',
+  };
+}
+
 /** A fresh folder for one backend's data, under the OS temp dir. */
 export function dataDir(name: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `gz-${name}-`));
