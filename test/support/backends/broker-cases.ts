@@ -62,6 +62,11 @@ export function spansIn(messages: readonly BrokerMessage[]): unknown[] {
   return messages.flatMap((m) => JSON.parse(m.body.toString()) as unknown[]);
 }
 
+/** The JSON v2 list body the exporter sends for `spans`. */
+export function jsonList(spans: readonly ReadableSpan[]): string {
+  return '[' + spans.map((s) => json.encode(s)).join(',') + ']';
+}
+
 /** The spans as the exporter encodes them to JSON, parsed. */
 export function jsonSpans(spans: readonly ReadableSpan[]): unknown[] {
   return spans.map((s) => JSON.parse(json.encode(s)) as unknown);
@@ -76,7 +81,7 @@ export async function expectOneJsonList(target: BrokerTarget, destination: strin
     const messages = await target.read(destination, 1);
     expect(messages).toHaveLength(1);
     expect(messages[0].contentType).toBe(target.jsonContentType);
-    expect(messages[0].body.toString()).toBe('[' + spans.map((s) => json.encode(s)).join(',') + ']');
+    expect(messages[0].body.toString()).toBe(jsonList(spans));
     expect(processor.health()).toMatchObject({ queued: 3, sent: 3, batches: 1 });
     expect(logger.lines.filter((l) => !l.startsWith('debug '))).toEqual([]);
   } finally {
