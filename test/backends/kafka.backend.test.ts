@@ -48,6 +48,15 @@ function topics(address: () => string | null, userinfo = '', params = ''): Broke
 
 const plaintext = topics(() => kafka.bootstrap);
 
+/** A decK file for the CLI gateway: route `/r` to the echo server, a global zipkin plugin sampling everything. */
+function oneRouteDeck(echoPort: number, endpoint: string, queue: Record<string, number>) {
+  return {
+    _format_version: '3.0',
+    services: [{ name: 'svc', url: `http://127.0.0.1:${echoPort}`, routes: [{ name: 'r', paths: ['/r'] }] }],
+    plugins: [{ name: 'zipkin', config: { http_endpoint: endpoint, sample_ratio: 1, queue } }],
+  };
+}
+
 describe('kafka:// endpoint', () => {
   it('sends one JSON v2 list per message, exactly what the exporter encoded', async () => {
     await expectOneJsonList(plaintext, 'json-list', 'client_id=gz-test');
@@ -128,20 +137,10 @@ describe('kafka:// with SASL and TLS (other listeners of the same broker)', () =
   it('the CLI gateway trusts the private CA through NODE_EXTRA_CA_CERTS, without ca=', async () => {
     const echo = await startEcho();
     const dir = tempDir();
-    const deck = {
-      _format_version: '3.0',
-      services: [{ name: 'svc', url: `http://127.0.0.1:${echo.port}`, routes: [{ name: 'r', paths: ['/r'] }] }],
-      plugins: [
-        {
-          name: 'zipkin',
-          config: {
-            http_endpoint: `kafka://${kafka.ssl}/cli-tls?tls=true`,
-            sample_ratio: 1,
-            queue: { max_batch_size: 10, max_coalescing_delay: 0.1 },
-          },
-        },
-      ],
-    };
+    const deck = oneRouteDeck(echo.port, `kafka://${kafka.ssl}/cli-tls?tls=true`, {
+      max_batch_size: 10,
+      max_coalescing_delay: 0.1,
+    });
     // Node reads it once, at start-up, into the CA list that tls.connect uses by default.
     const gateway = runCli(['--config', dir.write('kong.json', deck), '--listen', '127.0.0.1:0'], {
       NODE_EXTRA_CA_CERTS: certs.caFile,
@@ -207,20 +206,12 @@ describe('CLI gateway with a kafka:// plugin, broker restarted under load', () =
   it('answers every request as before; the spans of requests after the restart arrive', async () => {
     const echo = await startEcho();
     const dir = tempDir();
-    const deck = {
-      _format_version: '3.0',
-      services: [{ name: 'svc', url: `http://127.0.0.1:${echo.port}`, routes: [{ name: 'r', paths: ['/r'] }] }],
-      plugins: [
-        {
-          name: 'zipkin',
-          config: {
-            http_endpoint: `kafka://${kafka.bootstrap}/cli-load`,
-            sample_ratio: 1,
-            queue: { max_batch_size: 50, max_coalescing_delay: 0.1, max_retry_time: 30, max_retry_delay: 0.5 },
-          },
-        },
-      ],
-    };
+    const deck = oneRouteDeck(echo.port, `kafka://${kafka.bootstrap}/cli-load`, {
+      max_batch_size: 50,
+      max_coalescing_delay: 0.1,
+      max_retry_time: 30,
+      max_retry_delay: 0.5,
+    });
     const gateway = runCli(['--config', dir.write('kong.json', deck), '--listen', '127.0.0.1:0']);
     try {
       const [line] = await gateway.ready(1);
