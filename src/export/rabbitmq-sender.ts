@@ -3,7 +3,8 @@
  * collector reads them (zipkin-backends §4.2): the default exchange with the queue's name as
  * routing key, the queue declared as the collector declares it (durable, not exclusive, not
  * auto-deleted, no arguments). Publisher confirms make a send succeed only once the broker
- * has the message; `mandatory` makes a message no queue took a failure. The client is
+ * has the message; `mandatory` makes a message no queue took a failure. Messages are not
+ * persistent, as Zipkin's own RabbitMQSender publishes them (zipkin-backends §6.4). The client is
  * amqplib, an optional peer dependency loaded when a sender is created (README "RabbitMQ").
  */
 import type * as Amqp from 'amqplib';
