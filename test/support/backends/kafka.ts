@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import {
   backendsCache,
   dataDir,
-  freePort,
+  freePorts,
   portAccepts,
   restartable,
   startBackend,
@@ -121,10 +121,8 @@ function secureProperties(certs: TestCerts): string[] {
 export async function startKafka(options: KafkaOptions = {}): Promise<KafkaBroker> {
   const home = kafkaHome();
   const dir = dataDir('kafka');
-  const port = await freePort();
-  const controllerPort = await freePort();
-  const secure: SecurePorts | null =
-    options.secure === undefined ? null : { sasl: await freePort(), ssl: await freePort(), saslSsl: await freePort() };
+  const [port, controllerPort, sasl, ssl, saslSsl] = await freePorts(5);
+  const secure: SecurePorts | null = options.secure === undefined ? null : { sasl, ssl, saslSsl };
   const messageMaxBytes = options.messageMaxBytes ?? KAFKA_DEFAULT_MESSAGE_MAX_BYTES;
   const listeners = [`PLAINTEXT://127.0.0.1:${port}`];
   if (secure !== null) {

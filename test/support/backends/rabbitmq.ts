@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TestCerts } from './certs';
-import { dataDir, freePort, portAccepts, restartable, startBackend, type ControlledBroker } from './processes';
+import { dataDir, freePorts, portAccepts, restartable, startBackend, type ControlledBroker } from './processes';
 
 const SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
 
@@ -35,8 +35,7 @@ export async function startRabbitMq(options: RabbitMqOptions = {}): Promise<Rabb
     throw new Error(`rabbitmq-server is not installed (${SERVER}): run bash scripts/backends/install.sh`);
   }
   const dir = dataDir('rabbitmq');
-  const port = await freePort();
-  const distPort = await freePort();
+  const [port, distPort, sslPort] = await freePorts(3);
   const lines = [
     `listeners.tcp.default = 127.0.0.1:${port}`,
     'disk_free_limit.absolute = 10MB',
@@ -45,7 +44,7 @@ export async function startRabbitMq(options: RabbitMqOptions = {}): Promise<Rabb
     'log.file = false',
   ];
   if (options.maxMessageSize !== undefined) lines.push(`max_message_size = ${options.maxMessageSize}`);
-  const tlsPort = options.tls === undefined ? null : await freePort();
+  const tlsPort = options.tls === undefined ? null : sslPort;
   if (options.tls !== undefined) {
     lines.push(
       `listeners.ssl.default = 127.0.0.1:${tlsPort}`,
