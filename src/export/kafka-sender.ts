@@ -109,7 +109,7 @@ export class KafkaSender extends BrokerSender {
     } catch (err) {
       const text = kafkaErrorText(err, this.endpoint);
       // A fresh connection on the next attempt (the queue's retry) after a broker went away.
-      if (text.includes('broker unreachable') || text.includes('timeout')) await this.disconnect();
+      if (/^zipkin kafka send failed: (broker unreachable|TLS )|timeout/.test(text)) await this.disconnect();
       throw new Error(text, { cause: err });
     }
   }

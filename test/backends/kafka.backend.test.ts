@@ -165,6 +165,35 @@ describe('kafka:// with SASL and TLS (other listeners of the same broker)', () =
       dir.remove();
     }
   });
+
+  it('NODE_TLS_REJECT_UNAUTHORIZED=0 does not turn verification off: the CLI gateway still refuses the broker', async () => {
+    const echo = await startEcho();
+    const dir = tempDir();
+    const deck = oneRouteDeck(echo.port, `kafka://${kafka.ssl}/cli-insecure?tls=true`, {
+      max_batch_size: 10,
+      max_coalescing_delay: 0.1,
+      max_retry_time: 1,
+    });
+    const gateway = runCli(['--config', dir.write('kong.json', deck), '--listen', '127.0.0.1:0'], {
+      NODE_TLS_REJECT_UNAUTHORIZED: '0',
+    });
+    try {
+      const [line] = await gateway.ready(1);
+      const port = Number(/:(\d+)$/.exec(line)?.[1]);
+      expect((await request(port, '/r/insecure')).status).toBe(200);
+      expect(await gateway.stop('SIGTERM')).toBe(0);
+      expect(gateway.stderr).toContain(
+        `handler could not process entries: zipkin kafka send failed: TLS certificate not trusted (${kafka.ssl}): Connection error: self-signed certificate in certificate chain`,
+      );
+      expect(gateway.stderr).toContain(
+        'could not send entries due to max_retry_time exceeded. 3 queue entries were lost',
+      );
+    } finally {
+      await gateway.stop('SIGTERM');
+      await echo.close();
+      dir.remove();
+    }
+  });
 });
 
 describe('kafka broker outages', () => {
