@@ -48,13 +48,33 @@ function topics(address: () => string | null, userinfo = '', params = ''): Broke
 
 const plaintext = topics(() => kafka.bootstrap);
 
-/** A decK file for the CLI gateway: route `/r` to the echo server, a global zipkin plugin sampling everything. */
-function oneRouteDeck(echoPort: number, endpoint: string, queue: Record<string, number>) {
-  return {
+/**
+ * Runs the CLI gateway (extra `env`) on a decK file routing `/r` to an echo server with a
+ * global zipkin plugin (sampling everything) reporting to `endpoint`; `body` gets the proxy
+ * port. Everything is stopped and removed after.
+ */
+async function withGateway(
+  endpoint: string,
+  queue: Record<string, number>,
+  env: NodeJS.ProcessEnv,
+  body: (gateway: ReturnType<typeof runCli>, port: number) => Promise<void>,
+): Promise<void> {
+  const echo = await startEcho();
+  const dir = tempDir();
+  const deck = {
     _format_version: '3.0',
-    services: [{ name: 'svc', url: `http://127.0.0.1:${echoPort}`, routes: [{ name: 'r', paths: ['/r'] }] }],
+    services: [{ name: 'svc', url: `http://127.0.0.1:${echo.port}`, routes: [{ name: 'r', paths: ['/r'] }] }],
     plugins: [{ name: 'zipkin', config: { http_endpoint: endpoint, sample_ratio: 1, queue } }],
   };
+  const gateway = runCli(['--config', dir.write('kong.json', deck), '--listen', '127.0.0.1:0'], env);
+  try {
+    const [line] = await gateway.ready(1);
+    await body(gateway, Number(/:(\d+)$/.exec(line)?.[1]));
+  } finally {
+    await gateway.stop('SIGTERM');
+    await echo.close();
+    dir.remove();
+  }
 }
 
 describe('kafka:// endpoint', () => {
@@ -135,51 +155,32 @@ describe('kafka:// with SASL and TLS (other listeners of the same broker)', () =
   );
 
   it('the CLI gateway trusts the private CA through NODE_EXTRA_CA_CERTS, without ca=', async () => {
-    const echo = await startEcho();
-    const dir = tempDir();
-    const deck = oneRouteDeck(echo.port, `kafka://${kafka.ssl}/cli-tls?tls=true`, {
-      max_batch_size: 10,
-      max_coalescing_delay: 0.1,
-    });
     // Node reads it once, at start-up, into the CA list that tls.connect uses by default.
-    const gateway = runCli(['--config', dir.write('kong.json', deck), '--listen', '127.0.0.1:0'], {
-      NODE_EXTRA_CA_CERTS: certs.caFile,
-    });
-    try {
-      const [line] = await gateway.ready(1);
-      const port = Number(/:(\d+)$/.exec(line)?.[1]);
-      const traceId = '7b1b2c3d4e5f60718293a4b5c6d7e8f9';
-      const reply = await request(port, '/r/tls', { headers: { traceparent: `00-${traceId}-a1b2c3d4e5f60718-01` } });
-      expect(reply.status).toBe(200);
-      expect(await gateway.stop('SIGTERM')).toBe(0);
-      expect(gateway.stderr).not.toMatch(/zipkin kafka send failed/);
-      const spans = spansIn(await plaintext.read('cli-tls', 1)) as { traceId: string; name: string }[];
-      expect(spans.map((s) => [s.traceId, s.name])).toEqual([
-        [traceId, 'GET (balancer try 1)'],
-        [traceId, 'GET (proxy)'],
-        [traceId, 'GET'],
-      ]);
-    } finally {
-      await gateway.stop('SIGTERM');
-      await echo.close();
-      dir.remove();
-    }
+    const env = { NODE_EXTRA_CA_CERTS: certs.caFile };
+    await withGateway(
+      `kafka://${kafka.ssl}/cli-tls?tls=true`,
+      { max_batch_size: 10, max_coalescing_delay: 0.1 },
+      env,
+      async (gateway, port) => {
+        const traceId = '7b1b2c3d4e5f60718293a4b5c6d7e8f9';
+        const reply = await request(port, '/r/tls', { headers: { traceparent: `00-${traceId}-a1b2c3d4e5f60718-01` } });
+        expect(reply.status).toBe(200);
+        expect(await gateway.stop('SIGTERM')).toBe(0);
+        expect(gateway.stderr).not.toMatch(/zipkin kafka send failed/);
+        const spans = spansIn(await plaintext.read('cli-tls', 1)) as { traceId: string; name: string }[];
+        expect(spans.map((s) => [s.traceId, s.name])).toEqual([
+          [traceId, 'GET (balancer try 1)'],
+          [traceId, 'GET (proxy)'],
+          [traceId, 'GET'],
+        ]);
+      },
+    );
   });
 
   it('NODE_TLS_REJECT_UNAUTHORIZED=0 does not turn verification off: the CLI gateway still refuses the broker', async () => {
-    const echo = await startEcho();
-    const dir = tempDir();
-    const deck = oneRouteDeck(echo.port, `kafka://${kafka.ssl}/cli-insecure?tls=true`, {
-      max_batch_size: 10,
-      max_coalescing_delay: 0.1,
-      max_retry_time: 1,
-    });
-    const gateway = runCli(['--config', dir.write('kong.json', deck), '--listen', '127.0.0.1:0'], {
-      NODE_TLS_REJECT_UNAUTHORIZED: '0',
-    });
-    try {
-      const [line] = await gateway.ready(1);
-      const port = Number(/:(\d+)$/.exec(line)?.[1]);
+    const queue = { max_batch_size: 10, max_coalescing_delay: 0.1, max_retry_time: 1 };
+    const env = { NODE_TLS_REJECT_UNAUTHORIZED: '0' };
+    await withGateway(`kafka://${kafka.ssl}/cli-insecure?tls=true`, queue, env, async (gateway, port) => {
       expect((await request(port, '/r/insecure')).status).toBe(200);
       expect(await gateway.stop('SIGTERM')).toBe(0);
       expect(gateway.stderr).toContain(
@@ -188,11 +189,7 @@ describe('kafka:// with SASL and TLS (other listeners of the same broker)', () =
       expect(gateway.stderr).toContain(
         'could not send entries due to max_retry_time exceeded. 3 queue entries were lost',
       );
-    } finally {
-      await gateway.stop('SIGTERM');
-      await echo.close();
-      dir.remove();
-    }
+    });
   });
 });
 
@@ -233,18 +230,8 @@ describe('kafka broker outages', () => {
 
 describe('CLI gateway with a kafka:// plugin, broker restarted under load', () => {
   it('answers every request as before; the spans of requests after the restart arrive', async () => {
-    const echo = await startEcho();
-    const dir = tempDir();
-    const deck = oneRouteDeck(echo.port, `kafka://${kafka.bootstrap}/cli-load`, {
-      max_batch_size: 50,
-      max_coalescing_delay: 0.1,
-      max_retry_time: 30,
-      max_retry_delay: 0.5,
-    });
-    const gateway = runCli(['--config', dir.write('kong.json', deck), '--listen', '127.0.0.1:0']);
-    try {
-      const [line] = await gateway.ready(1);
-      const port = Number(/:(\d+)$/.exec(line)?.[1]);
+    const queue = { max_batch_size: 50, max_coalescing_delay: 0.1, max_retry_time: 30, max_retry_delay: 0.5 };
+    await withGateway(`kafka://${kafka.bootstrap}/cli-load`, queue, {}, async (gateway, port) => {
       const bodies: string[] = [];
       const statuses: number[] = [];
       let running = true;
@@ -273,10 +260,6 @@ describe('CLI gateway with a kafka:// plugin, broker restarted under load', () =
       const spans = values.flatMap((v) => JSON.parse(v.toString()) as { traceId: string }[]);
       expect(spans.filter((s) => s.traceId === traceId)).toHaveLength(3);
       expect(gateway.stderr).toMatch(/handler could not process entries: zipkin kafka send failed: /);
-    } finally {
-      await gateway.stop('SIGTERM');
-      await echo.close();
-      dir.remove();
-    }
+    });
   });
 });
