@@ -2,13 +2,19 @@
  * Where `http_endpoint` sends spans. Kong only knows `http(s)://` (§5.2); beyond Kong, the
  * same field selects Zipkin's two other collectors (zipkin-backends §4):
  *
- * - `kafka://[user:password@]host[:port][,host[:port]…][/topic][?client_id=…&encoding=…&tls=…&sasl=…&max_message_bytes=…]`
+ * - `kafka://[user:password@]host[:port][,host[:port]…][/topic][?client_id=…&encoding=…&tls=…&ca=…&sasl=…&max_message_bytes=…]`
  *   (port 9092, topic `zipkin`);
- * - `amqp://` or `amqps://[user:password@]host[:port][/vhost][?queue=…&encoding=…&max_message_bytes=…]`
+ * - `amqp://` or `amqps://[user:password@]host[:port][/vhost][?queue=…&encoding=…&ca=…&max_message_bytes=…]`
  *   (port 5672 / 5671, vhost `/`, queue `zipkin`).
+ *
+ * TLS (`tls=true`, `amqps://`) always verifies the broker's certificate, against Node's CA list
+ * (plus `NODE_EXTRA_CA_CERTS`) or, with `ca=<file>`, against that file's certificates only.
  *
  * Any other scheme is Kong's HTTP endpoint, checked as Kong checks it (validate.ts).
  */
+
+import { readCaFile } from './endpoint-ca';
+import { EndpointError } from './endpoint-error';
 
 export type EndpointEncoding = 'json' | 'proto3';
 
@@ -23,6 +29,8 @@ export interface KafkaEndpoint {
   /** Set only by `?encoding=`; otherwise the reporter's `encoding` option applies. */
   readonly encoding: EndpointEncoding | undefined;
   readonly tls: boolean;
+  /** PEM certificates from `?ca=` (with `tls=true`): trusted instead of Node's CA list. */
+  readonly ca: string | null;
   /** From `?sasl=` with the URL's user and password. */
   readonly sasl: {
     readonly mechanism: KafkaSaslMechanism;
@@ -39,6 +47,10 @@ export interface AmqpEndpoint {
   readonly connectUrl: string;
   /** `host:port`, for log lines (no credentials). */
   readonly address: string;
+  /** `amqps://`. */
+  readonly tls: boolean;
+  /** PEM certificates from `?ca=` (amqps only): trusted instead of Node's CA list. */
+  readonly ca: string | null;
   readonly queue: string;
   readonly encoding: EndpointEncoding | undefined;
   readonly maxMessageBytes: number;
@@ -59,14 +71,13 @@ export const DEFAULT_TOPIC = 'zipkin';
 export const DEFAULT_QUEUE = 'zipkin';
 export const DEFAULT_KAFKA_CLIENT_ID = 'gateway-zipkin';
 
-const KAFKA_PARAMS = ['client_id', 'encoding', 'max_message_bytes', 'sasl', 'tls'];
-const AMQP_PARAMS = ['encoding', 'max_message_bytes', 'queue'];
+const KAFKA_PARAMS = ['ca', 'client_id', 'encoding', 'max_message_bytes', 'sasl', 'tls'];
+const AMQP_PARAMS = ['ca', 'encoding', 'max_message_bytes', 'queue'];
 const SASL_MECHANISMS: readonly KafkaSaslMechanism[] = ['plain', 'scram-sha-256', 'scram-sha-512'];
 // Kafka's topic names (`Topic.validate`): at most 249 of these characters.
 const TOPIC_RE = /^[A-Za-z0-9._-]{1,249}$/;
 
-/** An endpoint that cannot be used; `message` is the reason shown after `config.http_endpoint: `. */
-export class EndpointError extends Error {}
+export { EndpointError };
 
 /** True for the schemes this file parses (the others are Kong's HTTP endpoint). */
 export function isBrokerEndpoint(url: string): boolean {
@@ -108,6 +119,14 @@ function maxBytesParam(params: URLSearchParams, fallback: number): number {
   const n = /^[0-9]{1,10}$/.test(value) ? Number(value) : NaN;
   if (!(n >= 64)) throw new EndpointError(`max_message_bytes must be an integer of at least 64, got '${value}'`);
   return n;
+}
+
+/** `?ca=`, allowed only where the connection is TLS (`needs` says how to ask for it). */
+function caParam(params: URLSearchParams, tls: boolean, needs: string): string | null {
+  const file = params.get('ca');
+  if (file === null) return null;
+  if (!tls) throw new EndpointError(`ca needs ${needs}`);
+  return readCaFile(file);
 }
 
 function decode(text: string, what: string): string {
@@ -181,6 +200,7 @@ function parseKafka(rest: string): KafkaEndpoint {
     clientId,
     encoding: encodingParam(params),
     tls: tlsParam === 'true',
+    ca: caParam(params, tlsParam === 'true', 'tls=true'),
     sasl,
     maxMessageBytes: maxBytesParam(params, KAFKA_DEFAULT_MAX_MESSAGE_BYTES),
   };
@@ -209,6 +229,8 @@ function parseAmqp(url: string, scheme: 'amqp' | 'amqps'): AmqpEndpoint {
     transport: 'rabbitmq',
     connectUrl: withoutQuery,
     address: `${parsed.hostname}:${port}`,
+    tls: scheme === 'amqps',
+    ca: caParam(params, scheme === 'amqps', 'an amqps:// url'),
     queue,
     encoding: encodingParam(params),
     maxMessageBytes: maxBytesParam(params, AMQP_DEFAULT_MAX_MESSAGE_BYTES),

@@ -14,6 +14,7 @@ import * as https from 'node:https';
 import { gzip as gzipCallback } from 'node:zlib';
 import { promisify } from 'node:util';
 import type { Logger } from '../logger';
+import { X509_VERIFY_CODES } from './connect-failure';
 import { redactSecrets } from './redact-secrets';
 import { SendsInFlight } from './sends-in-flight';
 
@@ -54,27 +55,6 @@ interface Target {
 }
 
 const TIMEOUT = Symbol('timeout');
-
-/**
- * OpenSSL's X509 verify result numbers for the codes Node names: ngx_lua reports a failed
- * handshake as `<number>: <OpenSSL text>` (`18: self-signed certificate`), Node's message
- * being that same text.
- */
-const X509_VERIFY_CODES: Readonly<Record<string, number>> = {
-  UNABLE_TO_GET_ISSUER_CERT: 2,
-  CERT_SIGNATURE_FAILURE: 7,
-  CERT_NOT_YET_VALID: 9,
-  CERT_HAS_EXPIRED: 10,
-  DEPTH_ZERO_SELF_SIGNED_CERT: 18,
-  SELF_SIGNED_CERT_IN_CHAIN: 19,
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 20,
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 21,
-  CERT_CHAIN_TOO_LONG: 22,
-  CERT_REVOKED: 23,
-  INVALID_CA: 24,
-  CERT_UNTRUSTED: 27,
-  CERT_REJECTED: 28,
-};
 
 /** Kong's texts for transport errors; credentials never reach them. */
 function transportErrorText(err: NodeJS.ErrnoException | typeof TIMEOUT, secrets: readonly string[]): string {

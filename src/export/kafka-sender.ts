@@ -7,9 +7,9 @@
 import type * as KafkaJs from 'kafkajs';
 import type { KafkaEndpoint } from '../config/endpoint';
 import type { Logger } from '../logger';
+import { BrokerSender } from './broker-sender';
+import { connectFailure } from './connect-failure';
 import { loadOptionalPeer } from './optional-peer';
-import { SendsInFlight } from './sends-in-flight';
-import type { SpanListSender } from './span-list-sender';
 
 export interface KafkaSenderOptions {
   /** A parsed `kafka://` endpoint (`parseEndpoint`). */
@@ -30,6 +30,8 @@ interface KafkaJsErrorShape {
   name?: string;
   message?: string;
   type?: string;
+  /** KafkaJSConnectionError: the socket's or TLS's error code. */
+  code?: string;
   cause?: unknown;
 }
 
@@ -47,6 +49,8 @@ export function kafkaErrorText(err: unknown, endpoint: KafkaEndpoint): string {
   while (e.name === 'KafkaJSNumberOfRetriesExceeded' && e.cause !== undefined) e = e.cause as KafkaJsErrorShape;
   const detail = e.message ?? String(err);
   const prefix = 'zipkin kafka send failed: ';
+  const failure = connectFailure(e.code);
+  if (failure !== null) return `${prefix}${failure} (${endpoint.brokers.join(',')}): ${detail}`;
   if (e.name !== undefined && UNREACHABLE.has(e.name)) {
     return `${prefix}broker unreachable (${endpoint.brokers.join(',')}): ${detail}`;
   }
@@ -59,34 +63,29 @@ export function kafkaErrorText(err: unknown, endpoint: KafkaEndpoint): string {
   return prefix + detail;
 }
 
-export class KafkaSender implements SpanListSender {
+export class KafkaSender extends BrokerSender {
   readonly transport = 'kafka';
-  readonly maxMessageBytes: number;
   private readonly endpoint: KafkaEndpoint;
   private readonly kafkajs: KafkaModule;
   private readonly kafka: KafkaJs.Kafka;
-  private readonly logger: Logger;
   private readonly compression: KafkaJs.CompressionTypes;
   private readonly requestTimeout: number;
   private producer: KafkaJs.Producer | null = null;
   private connecting: Promise<KafkaJs.Producer> | null = null;
-  private readonly inFlight = new SendsInFlight();
-  private closed = false;
 
   /** Throws at once when kafkajs is not installed: `install kafkajs to use kafka:// endpoints …`. */
   constructor(options: KafkaSenderOptions) {
     const kafkajs = loadOptionalPeer<KafkaModule>('kafkajs', 'kafka://');
     const { endpoint, logger } = options;
+    super(endpoint.maxMessageBytes, logger);
     this.kafkajs = kafkajs;
-    this.logger = logger;
     this.endpoint = endpoint;
-    this.maxMessageBytes = endpoint.maxMessageBytes;
     this.requestTimeout = options.requestTimeout > 0 ? options.requestTimeout : 30000;
     this.compression = options.gzip === true ? kafkajs.CompressionTypes.GZIP : kafkajs.CompressionTypes.None;
     this.kafka = new kafkajs.Kafka({
       clientId: endpoint.clientId,
       brokers: [...endpoint.brokers],
-      ssl: endpoint.tls,
+      ssl: tlsOptions(endpoint),
       ...(endpoint.sasl === null ? {} : { sasl: saslOptions(endpoint.sasl) }),
       ...(options.connectTimeout > 0 ? { connectionTimeout: options.connectTimeout } : {}),
       requestTimeout: this.requestTimeout,
@@ -97,23 +96,7 @@ export class KafkaSender implements SpanListSender {
     });
   }
 
-  send(body: string | Buffer, count: number): Promise<void> {
-    if (this.closed) return Promise.reject(new Error('zipkin kafka sender is closed'));
-    this.logger.debug(`zipkin batch size: ${count}`);
-    return this.inFlight.track(this.produce(typeof body === 'string' ? Buffer.from(body) : body));
-  }
-
-  async idle(): Promise<void> {
-    await this.inFlight.settled();
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    await this.idle();
-    await this.disconnect();
-  }
-
-  private async produce(value: Buffer): Promise<void> {
+  protected async deliver(value: Buffer): Promise<void> {
     try {
       const producer = await this.connect();
       await producer.send({
@@ -126,7 +109,7 @@ export class KafkaSender implements SpanListSender {
     } catch (err) {
       const text = kafkaErrorText(err, this.endpoint);
       // A fresh connection on the next attempt (the queue's retry) after a broker went away.
-      if (text.includes('broker unreachable') || text.includes('timeout')) await this.disconnect();
+      if (/^zipkin kafka send failed: (broker unreachable|TLS )|timeout/.test(text)) await this.disconnect();
       throw new Error(text, { cause: err });
     }
   }
@@ -153,11 +136,24 @@ export class KafkaSender implements SpanListSender {
     return this.connecting;
   }
 
+  protected release(): Promise<void> {
+    return this.disconnect();
+  }
+
   private async disconnect(): Promise<void> {
     const producer = this.producer;
     this.producer = null;
     await producer?.disconnect().catch(() => undefined);
   }
+}
+
+/**
+ * kafkajs hands these to `tls.connect`. Verification is explicit, as for HTTPS (http-sender.ts),
+ * so a process-wide NODE_TLS_REJECT_UNAUTHORIZED=0 cannot send spans to an unverified broker.
+ */
+function tlsOptions(endpoint: KafkaEndpoint): KafkaJs.KafkaConfig['ssl'] {
+  if (!endpoint.tls) return false;
+  return endpoint.ca === null ? { rejectUnauthorized: true } : { rejectUnauthorized: true, ca: [endpoint.ca] };
 }
 
 function saslOptions(sasl: NonNullable<KafkaEndpoint['sasl']>): KafkaJs.SASLOptions {

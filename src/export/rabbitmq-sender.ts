@@ -3,16 +3,17 @@
  * collector reads them (zipkin-backends §4.2): the default exchange with the queue's name as
  * routing key, the queue declared as the collector declares it (durable, not exclusive, not
  * auto-deleted, no arguments). Publisher confirms make a send succeed only once the broker
- * has the message; `mandatory` makes a message no queue took a failure. The client is
+ * has the message; `mandatory` makes a message no queue took a failure. Messages are not
+ * persistent, as Zipkin's own RabbitMQSender publishes them (zipkin-backends §6.4). The client is
  * amqplib, an optional peer dependency loaded when a sender is created (README "RabbitMQ").
  */
 import type * as Amqp from 'amqplib';
 import type { AmqpEndpoint } from '../config/endpoint';
 import type { Logger } from '../logger';
+import { BrokerSender } from './broker-sender';
+import { connectFailure } from './connect-failure';
 import { loadOptionalPeer } from './optional-peer';
 import { redactSecrets } from './redact-secrets';
-import { SendsInFlight } from './sends-in-flight';
-import type { SpanListSender } from './span-list-sender';
 
 export interface RabbitMqSenderOptions {
   /** A parsed `amqp://` or `amqps://` endpoint (`parseEndpoint`). */
@@ -37,43 +38,25 @@ interface Link {
 
 const PREFIX = 'zipkin rabbitmq publish failed: ';
 
-export class RabbitMqSender implements SpanListSender {
+export class RabbitMqSender extends BrokerSender {
   readonly transport = 'rabbitmq';
-  readonly maxMessageBytes: number;
   private readonly amqp: AmqpModule;
   private readonly options: RabbitMqSenderOptions;
   private readonly secrets: string[];
   private link: Link | null = null;
   private connecting: Promise<Link> | null = null;
-  private readonly inFlight = new SendsInFlight();
-  private closed = false;
 
   /** Throws at once when amqplib is not installed: `install amqplib to use amqp:// endpoints …`. */
   constructor(options: RabbitMqSenderOptions) {
-    this.amqp = loadOptionalPeer<AmqpModule>('amqplib', 'amqp:// and amqps://');
+    const amqp = loadOptionalPeer<AmqpModule>('amqplib', 'amqp:// and amqps://');
+    super(options.endpoint.maxMessageBytes, options.logger);
+    this.amqp = amqp;
     this.options = options;
-    this.maxMessageBytes = options.endpoint.maxMessageBytes;
     const url = new URL(options.endpoint.connectUrl);
     this.secrets = [url.password, decodeURIComponent(url.password)].filter((s) => s !== '');
   }
 
-  send(body: string | Buffer, count: number): Promise<void> {
-    if (this.closed) return Promise.reject(new Error('zipkin rabbitmq sender is closed'));
-    this.options.logger.debug(`zipkin batch size: ${count}`);
-    return this.inFlight.track(this.publish(typeof body === 'string' ? Buffer.from(body) : body));
-  }
-
-  async idle(): Promise<void> {
-    await this.inFlight.settled();
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    await this.idle();
-    await this.drop();
-  }
-
-  private async publish(content: Buffer): Promise<void> {
+  protected async deliver(content: Buffer): Promise<void> {
     let link: Link;
     try {
       link = await this.connect();
@@ -106,8 +89,11 @@ export class RabbitMqSender implements SpanListSender {
     let message = (e instanceof Error ? e.message : String(err)).replace(/^Error: /, '');
     message = redactSecrets(message, this.secrets);
     const address = this.options.endpoint.address;
-    if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'EHOSTUNREACH' || e.code === 'ETIMEDOUT') {
-      return `${PREFIX}broker unreachable (${address}): ${message}`;
+    const failure = connectFailure(e.code);
+    if (failure !== null) return `${PREFIX}${failure} (${address}): ${message}`;
+    // The broker's connection.close for a wrong user or password (AMQP reply 403).
+    if (phase === 'connect' && /ACCESS.REFUSED/.test(message)) {
+      return `${PREFIX}authentication failed (${address}): ${message}`;
     }
     if (phase === 'connect') return `${PREFIX}could not connect to ${address}: ${message}`;
     if (/channel (closed|ended)/i.test(message) || /Channel closed/.test(message)) {
@@ -122,7 +108,13 @@ export class RabbitMqSender implements SpanListSender {
     this.connecting ??= (async () => {
       await this.drop();
       const { endpoint, connectTimeout } = this.options;
-      const model = await this.amqp.connect(endpoint.connectUrl, connectTimeout > 0 ? { timeout: connectTimeout } : {});
+      const model = await this.amqp.connect(endpoint.connectUrl, {
+        ...(connectTimeout > 0 ? { timeout: connectTimeout } : {}),
+        // For amqps, handed to tls.connect; explicit as for HTTPS (http-sender.ts), whatever
+        // NODE_TLS_REJECT_UNAUTHORIZED says.
+        ...(endpoint.tls ? { rejectUnauthorized: true } : {}),
+        ...(endpoint.ca === null ? {} : { ca: [endpoint.ca] }),
+      });
       let link: Link | null = null;
       const broke = (why: string): void => {
         if (link !== null && link.broken === null) link.broken = why;
@@ -146,6 +138,10 @@ export class RabbitMqSender implements SpanListSender {
       }
     })().finally(() => (this.connecting = null));
     return this.connecting;
+  }
+
+  protected release(): Promise<void> {
+    return this.drop();
   }
 
   private async drop(): Promise<void> {

@@ -4,48 +4,47 @@
  * back by a real consumer (JSON and proto3, byte for byte, content types), the split at
  * max_message_bytes, a broker down at start and one restarted under load.
  */
-import { SpanKind, type HrTime } from '@opentelemetry/api';
 import * as amqp from 'amqplib';
-import { validateConfig } from '../../src/config/validate';
-import { createZipkinReporter } from '../../src/export/reporter';
-import { ZipkinJsonEncoder } from '../../src/export/zipkin-json-encoder';
 import { encodeProto3Span, proto3ListBody } from '../../src/export/zipkin-proto3';
 import { toZipkinSpan } from '../../src/export/zipkin-span';
-import { kongExampleSpecs, makeSpans, type SpanSpec } from '../export/helpers';
+import { kongExampleSpecs, makeSpans } from '../export/helpers';
+import {
+  SPAN_OPTIONS,
+  expectDroppedAfterRetries,
+  expectOneJsonList,
+  expectSplit,
+  jsonList,
+  loadThroughRestart,
+  reporter,
+  spansIn,
+  type BrokerTarget,
+} from '../support/backends/broker-cases';
+import { makeCerts, type TestCerts } from '../support/backends/certs';
 import { readRabbitMq } from '../support/backends/consumers';
 import { startRabbitMq, type RabbitMqBroker } from '../support/backends/rabbitmq';
-import { recordingLogger } from '../support/recording-logger';
 
 let rabbit: RabbitMqBroker;
+let certs: TestCerts;
 beforeAll(async () => {
-  rabbit = await startRabbitMq();
+  certs = await makeCerts();
+  rabbit = await startRabbitMq({ tls: certs });
 }, 180000);
 afterAll(async () => {
   await rabbit?.close();
+  certs?.remove();
 });
 
-const SPAN_OPTIONS = { localServiceName: 'kong', defaultServiceName: null };
-
-function reporter(endpoint: string, queue: Record<string, unknown> = {}) {
-  const logger = recordingLogger();
-  const config = validateConfig({
-    http_endpoint: endpoint,
-    queue: { max_batch_size: 200, max_coalescing_delay: 0.1, ...queue },
-  });
-  return { logger, processor: createZipkinReporter(config, { pluginId: 'p1', logger }) };
+/** Queues of `rabbit`, published to through `url` (one of its listeners) with `params`; read over plain AMQP. */
+function queues(url: () => string, params = ''): BrokerTarget {
+  return {
+    transport: 'rabbitmq',
+    jsonContentType: 'application/json',
+    endpoint: (queue, query) => `${url()}?${[`queue=${queue}`, params, query].filter(Boolean).join('&')}`,
+    read: (queue, count, timeoutMs) => readRabbitMq(rabbit.url, queue, count, timeoutMs),
+  };
 }
 
-function bigSpecs(n: number, tagBytes: number): SpanSpec[] {
-  const t = (ms: number): HrTime => [1700000000, ms * 1e6];
-  return Array.from({ length: n }, (_, i) => ({
-    name: `GET /${i}`,
-    kind: SpanKind.SERVER,
-    spanId: (i + 1).toString(16).padStart(16, 'c'),
-    start: t(i),
-    end: t(i + 1),
-    attributes: { 'http.path': 'x'.repeat(tagBytes) },
-  }));
-}
+const plain = queues(() => rabbit.url);
 
 describe('amqp:// endpoint', () => {
   it('declares the queue as Zipkin does and publishes one JSON list per message', async () => {
@@ -60,10 +59,9 @@ describe('amqp:// endpoint', () => {
     ).resolves.toMatchObject({ queue: 'json-q', messageCount: 1 });
     await model.close();
     const messages = await readRabbitMq(rabbit.url, 'json-q', 1);
-    const json = new ZipkinJsonEncoder(SPAN_OPTIONS);
     expect(messages).toHaveLength(1);
     expect(messages[0].contentType).toBe('application/json');
-    expect(messages[0].body.toString()).toBe('[' + spans.map((s) => json.encode(s)).join(',') + ']');
+    expect(messages[0].body.toString()).toBe(jsonList(spans));
     expect(processor.health()).toMatchObject({ queued: 3, sent: 3, batches: 1 });
     expect(logger.errors).toEqual([]);
     await processor.shutdown();
@@ -82,23 +80,40 @@ describe('amqp:// endpoint', () => {
   });
 
   it('splits at max_message_bytes and drops a span too large alone', async () => {
-    const { processor, logger } = reporter(`${rabbit.url}?queue=split-q&max_message_bytes=3000`);
-    const specs = bigSpecs(8, 700);
-    specs[3].attributes = { 'http.path': 'z'.repeat(4000) };
-    const spans = makeSpans(specs, processor);
-    await processor.forceFlush();
-    const json = new ZipkinJsonEncoder(SPAN_OPTIONS);
-    const bytes = Buffer.byteLength(json.encode(spans[3])) + 2;
-    expect(logger.errors).toEqual([
-      `[zipkin plugin p1] queue p1: span dropped: a list of this one span is ${bytes} bytes, more than the rabbitmq max_message_bytes (3000 bytes)`,
-    ]);
-    const messages = await readRabbitMq(rabbit.url, 'split-q', 3);
-    for (const m of messages) expect(m.body.length).toBeLessThanOrEqual(3000);
-    expect(messages.flatMap((m) => JSON.parse(m.body.toString()) as unknown[])).toEqual(
-      spans.filter((_, i) => i !== 3).map((s) => JSON.parse(json.encode(s))),
+    await expectSplit(plain, 'split-q', {
+      maxMessageBytes: 3000,
+      spans: 8,
+      tagBytes: 700,
+      oversized: { index: 3, bytes: 4000 },
+      minMessages: 3,
+    });
+  });
+});
+
+describe('amqps:// (the TLS listener of the same node)', () => {
+  it('with ca= the private CA: one JSON list, exactly what the exporter encoded', async () => {
+    const tls = queues(() => rabbit.tlsUrl ?? '', `ca=${encodeURIComponent(certs.caFile)}`);
+    await expectOneJsonList(tls, 'tls-q');
+  });
+
+  it.each([
+    ["Node's CA list (no ca=)", () => ''],
+    ['another CA', () => `&ca=${encodeURIComponent(certs.otherCaFile)}`],
+  ])('trusting %s: the certificate is not trusted, the spans dropped after retries', async (_name, caParam) => {
+    const address = new URL(rabbit.tlsUrl ?? '').host;
+    await expectDroppedAfterRetries(
+      `${rabbit.tlsUrl}?queue=untrusted-q${caParam()}`,
+      `zipkin rabbitmq publish failed: TLS certificate not trusted (${address}): self-signed certificate in certificate chain`,
     );
-    expect(processor.health()).toMatchObject({ sent: 7, dropped: { too_large: 1 } });
-    await processor.shutdown();
+  });
+
+  it('a wrong password: authentication failed, logged at each try; the spans dropped after retries', async () => {
+    const url = (rabbit.tlsUrl ?? '').replace('guest:guest@', 'guest:wrong-secret@');
+    await expectDroppedAfterRetries(
+      `${url}?queue=denied-q&ca=${encodeURIComponent(certs.caFile)}`,
+      `zipkin rabbitmq publish failed: authentication failed (${new URL(url).host}): Handshake terminated by server: 403 (ACCESS-REFUSED) with message "ACCESS_REFUSED - Login was refused using authentication mechanism PLAIN. For details see the broker logfile."`,
+      'wrong-secret',
+    );
   });
 });
 
@@ -118,7 +133,7 @@ describe('rabbitmq outages', () => {
       await processor.forceFlush();
       expect(processor.health()).toMatchObject({ queued: 3, sent: 3 });
       const messages = await readRabbitMq(down.url, 'late-q', 1);
-      expect(messages.flatMap((m) => JSON.parse(m.body.toString()) as unknown[])).toHaveLength(3);
+      expect(spansIn(messages)).toHaveLength(3);
     } finally {
       await processor.shutdown();
       await down.close();
@@ -126,35 +141,33 @@ describe('rabbitmq outages', () => {
   });
 
   it('under load, a broker stopped and started again: sent + dropped = produced, and what was sent arrived', async () => {
-    const { processor, logger } = reporter(`${rabbit.url}?queue=load-q`, {
-      max_retry_time: 2,
-      max_retry_delay: 0.5,
-      max_entries: 2000,
-    });
-    let produced = 0;
-    const timer = setInterval(() => {
-      makeSpans(bigSpecs(20, 200), processor);
-      produced += 20;
-    }, 20);
-    try {
-      await new Promise((r) => setTimeout(r, 1500));
-      await rabbit.stop();
-      await new Promise((r) => setTimeout(r, 4000));
-      await rabbit.start();
-      await new Promise((r) => setTimeout(r, 2000));
-    } finally {
-      clearInterval(timer);
-    }
-    await processor.shutdown();
-    const h = processor.health();
-    const dropped = Object.values(h.dropped).reduce((a, b) => a + b, 0);
-    expect(h.sent + dropped).toBe(produced);
-    expect(h.sent).toBeGreaterThan(0);
-    expect(dropped).toBeGreaterThan(0);
+    const { logger } = await loadThroughRestart(rabbit, plain.endpoint('load-q'));
     expect(logger.warnings.some((w) => w.includes('zipkin rabbitmq publish failed: '))).toBe(true);
-    // The queue is durable but the messages are not published persistent: what was
-    // confirmed before the stop is gone, what was confirmed after the restart is there.
+    // What was confirmed before the stop is gone (transient messages, next test); what was
+    // confirmed after the restart is there.
     const messages = await readRabbitMq(rabbit.url, 'load-q', 1, 3000);
     expect(messages.length).toBeGreaterThan(0);
+  });
+
+  it("messages are transient, as Zipkin's RabbitMQSender publishes them: a restart keeps the durable queue, not its messages", async () => {
+    const { processor } = reporter(plain.endpoint('transient-q'));
+    makeSpans(kongExampleSpecs(), processor);
+    await processor.forceFlush();
+    await processor.shutdown();
+    expect(processor.health()).toMatchObject({ sent: 3 });
+    const count = async (): Promise<number> => {
+      const model = await amqp.connect(rabbit.url);
+      try {
+        const channel = await model.createChannel();
+        // checkQueue fails when the queue does not exist: the durable queue must survive.
+        return (await channel.checkQueue('transient-q')).messageCount;
+      } finally {
+        await model.close();
+      }
+    };
+    expect(await count()).toBe(1);
+    await rabbit.stop();
+    await rabbit.start();
+    expect(await count()).toBe(0);
   });
 });

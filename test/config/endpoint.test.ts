@@ -3,6 +3,10 @@
  * `amqp(s)://` URLs parse to, and the errors `validateConfig` reports for wrong ones, named
  * by the field path as Kong names its errors. HTTP endpoints stay Kong's (validate.test.ts).
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { rootCertificates } from 'node:tls';
 import { ConfigError } from '../../src/config/errors';
 import {
   AMQP_DEFAULT_MAX_MESSAGE_BYTES,
@@ -30,6 +34,7 @@ describe('kafka://', () => {
       clientId: 'edge',
       encoding: 'proto3',
       tls: false,
+      ca: null,
       sasl: null,
       maxMessageBytes: KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
     });
@@ -59,7 +64,7 @@ describe('kafka://', () => {
   test.each([
     [
       'kafka://k1/zipkin?acks=all',
-      "unknown kafka endpoint parameter 'acks' (expected one of: client_id, encoding, max_message_bytes, sasl, tls)",
+      "unknown kafka endpoint parameter 'acks' (expected one of: ca, client_id, encoding, max_message_bytes, sasl, tls)",
     ],
     ['kafka://k1,k2:x/zipkin', "invalid kafka broker address 'k2:x'"],
     ['kafka://k1,/zipkin', "invalid kafka broker address ''"],
@@ -83,11 +88,13 @@ describe('amqp:// and amqps://', () => {
       transport: 'rabbitmq',
       connectUrl: 'amqp://user:pw@rabbit:5673/tracing',
       address: 'rabbit:5673',
+      tls: false,
+      ca: null,
       queue: 'spans',
       encoding: 'json',
       maxMessageBytes: AMQP_DEFAULT_MAX_MESSAGE_BYTES,
     });
-    expect(parseEndpoint('amqps://rabbit')).toMatchObject({ address: 'rabbit:5671', queue: 'zipkin' });
+    expect(parseEndpoint('amqps://rabbit')).toMatchObject({ address: 'rabbit:5671', queue: 'zipkin', tls: true });
     expect(parseEndpoint('amqp://rabbit/%2F')).toMatchObject({
       address: 'rabbit:5672',
       connectUrl: 'amqp://rabbit/%2F',
@@ -97,7 +104,7 @@ describe('amqp:// and amqps://', () => {
   test.each([
     [
       'amqp://rabbit?exchange=x',
-      "unknown amqp endpoint parameter 'exchange' (expected one of: encoding, max_message_bytes, queue)",
+      "unknown amqp endpoint parameter 'exchange' (expected one of: ca, encoding, max_message_bytes, queue)",
     ],
     ['amqp://rabbit/a/b', "the vhost must be one path segment (write '/' as %2F), got '/a/b'"],
     ['amqp://rabbit?queue=', 'queue must be 1 to 255 bytes long'],
@@ -105,6 +112,54 @@ describe('amqp:// and amqps://', () => {
     ['amqp://', 'missing host in url'],
   ])('%s → config.http_endpoint: %s', (url, reason) => {
     expect(issues(url)).toEqual([{ path: 'config.http_endpoint', reason }]);
+  });
+});
+
+describe('?ca=: a private CA for the TLS of kafka (tls=true) and amqps', () => {
+  // Two certificates Node ships (any parseable certificate does): no openssl needed here.
+  const [first, second] = rootCertificates;
+  let dir: string;
+  const file = (name: string, text: string): string => {
+    const f = path.join(dir, name);
+    fs.writeFileSync(f, text);
+    return f;
+  };
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gz-ca-'));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('the certificates of the file, in order, without what is around them', () => {
+    const ca = file('two.pem', `# a bundle\n${first}\n\nissuer: x\n${second}\n`);
+    expect(parseEndpoint(`kafka://k1:9093?tls=true&ca=${encodeURIComponent(ca)}`)).toMatchObject({
+      tls: true,
+      ca: `${first}\n${second}\n`,
+    });
+    expect(parseEndpoint(`amqps://rabbit?ca=${ca}&queue=q`)).toMatchObject({ tls: true, ca: `${first}\n${second}\n` });
+    expect(validateConfig({ http_endpoint: `amqps://rabbit?ca=${ca}` }).http_endpoint).toBe(`amqps://rabbit?ca=${ca}`);
+  });
+
+  test('wrong uses are configuration errors naming the file', () => {
+    const ca = file('one.pem', first);
+    const missing = path.join(dir, 'missing.pem');
+    const none = file('none.pem', 'not a certificate\n');
+    const broken = file('broken.pem', first.replace(/\n[A-Za-z0-9+/]{16}/, '\nAAAAAAAAAAAAAAAA'));
+    const cases: [string, string][] = [
+      [`kafka://k1?ca=${ca}`, 'ca needs tls=true'],
+      [`kafka://k1?tls=false&ca=${ca}`, 'ca needs tls=true'],
+      [`amqp://rabbit?ca=${ca}`, 'ca needs an amqps:// url'],
+      ['kafka://k1?tls=true&ca=', 'ca must be the path of a PEM file'],
+      [`kafka://k1?tls=true&ca=${missing}`, `ca file '${missing}' cannot be read (ENOENT)`],
+      [`amqps://rabbit?ca=${dir}`, `ca file '${dir}' cannot be read (EISDIR)`],
+      [`amqps://rabbit?ca=${none}`, `ca file '${none}' holds no PEM certificate`],
+    ];
+    for (const [url, reason] of cases) expect(issues(url)).toEqual([{ path: 'config.http_endpoint', reason }]);
+    expect(issues(`kafka://k1?tls=true&ca=${broken}`)).toEqual([
+      {
+        path: 'config.http_endpoint',
+        reason: expect.stringMatching(new RegExp(`^ca file '${broken}': certificate 1 is not valid \\(error:`)),
+      },
+    ]);
   });
 });
 

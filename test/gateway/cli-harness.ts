@@ -164,8 +164,12 @@ export interface CliProcess {
 
 const READY_RE = /^(?:proxy|stream|status|receiver) listening on \S+$/gm;
 
-export function runCli(args: readonly string[]): CliProcess {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+/** `env`: variables added to the child's (a test's own `process.env` is jest's copy, which children do not see). */
+export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): CliProcess {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
   const proc: CliProcess = {
     child,

@@ -43,6 +43,6 @@ test('a wrong broker URL is a load error naming the field', () => {
   }
   expect(error).toBeInstanceOf(ConfigError);
   expect(error?.message).toBe(
-    "plugins[0].config.http_endpoint: unknown kafka endpoint parameter 'compression' (expected one of: client_id, encoding, max_message_bytes, sasl, tls)",
+    "plugins[0].config.http_endpoint: unknown kafka endpoint parameter 'compression' (expected one of: ca, client_id, encoding, max_message_bytes, sasl, tls)",
   );
 });

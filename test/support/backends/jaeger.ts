@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { backendsCache, type BackendProcess, dataDir, freePort, portAccepts, startBackend } from './processes';
+import { backendsCache, type BackendProcess, dataDir, freePorts, portAccepts, startBackend } from './processes';
 
 export const JAEGER_VERSION = 'v1.75.0';
 
@@ -89,7 +89,7 @@ interface TraceResponse {
 }
 
 export async function startJaeger(): Promise<Jaeger> {
-  const [zipkinPort, queryPort, grpcPort] = [await freePort(), await freePort(), await freePort()];
+  const [zipkinPort, queryPort, grpcPort] = await freePorts(3);
   const dir = dataDir('jaeger');
   const config = path.join(dir, 'config.yaml');
   fs.writeFileSync(config, configYaml(zipkinPort, queryPort, grpcPort));

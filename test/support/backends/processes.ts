@@ -14,12 +14,22 @@ export function backendsCache(): string {
   return process.env.GATEWAY_ZIPKIN_CACHE ?? path.join(os.homedir(), '.cache', 'gateway-zipkin');
 }
 
+/**
+ * `count` different ports that were free on 127.0.0.1 a moment ago: all held open together,
+ * since one port closed and asked for again may come back (a backend given two equal ports
+ * fails with "address already in use").
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = Array.from({ length: count }, () => net.createServer());
+  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))));
+  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  return ports;
+}
+
 /** A port that was free on 127.0.0.1 a moment ago. */
 export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  const [port] = await freePorts(1);
   return port;
 }
 
@@ -130,6 +140,33 @@ export async function startBackend(options: BackendProcessOptions): Promise<Back
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+}
+
+/**
+ * The part of a `ControlledBroker` that runs its process: `launch` starts it (again) on the
+ * same ports and data; `stop` waits up to 20 s for a clean shutdown.
+ */
+export function restartable(
+  launch: () => Promise<BackendProcess>,
+): Pick<ControlledBroker, 'start' | 'stop' | 'kill' | 'output'> {
+  let proc: BackendProcess | null = null;
+  const take = (): BackendProcess | null => {
+    const p = proc;
+    proc = null;
+    return p;
+  };
+  return {
+    start: async () => {
+      proc = await launch();
+    },
+    stop: async () => {
+      await take()?.stop(20000);
+    },
+    kill: async () => {
+      await take()?.kill();
+    },
+    output: () => proc?.output() ?? '',
+  };
 }
 
 /** A fresh folder for one backend's data, under the OS temp dir. */
