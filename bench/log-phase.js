@@ -13,6 +13,7 @@
 // Knobs (env): ROUNDS (30) BASELINE (unset)
 const path = require('path');
 const h = require('./lib/harness');
+const { fixedRequest } = require('./lib/fixed-request');
 
 h.pinSelf();
 
@@ -32,32 +33,8 @@ function setup(load) {
     { logger: quiet, nodeId: 'b0d0b2b4-0000-4000-8000-000000000000' },
   );
   let clock = Date.now() * 1000;
-  const trace = () => {
-    const t0 = (clock += 10000);
-    const t = plugin.startHttp(
-      {
-        method: 'GET',
-        url: '/orders/17',
-        httpVersion: '1.1',
-        headers: { host: '127.0.0.1:8000' },
-        socket: { remoteAddress: '127.0.0.1', remotePort: 40000 },
-      },
-      t0,
-    );
-    t.access({ route: { id: 'r-1', name: 'all' }, service: { id: 's-1', name: 'up' } });
-    t.rewriteEndUs = t0 + 10;
-    t.accessStartUs = t0 + 10;
-    t.accessEndUs = t0 + 30;
-    t.proxyStartUs = t0 + 10;
-    t.headerFilterUs = t0 + 500;
-    t.bodyStartUs = t0 + 510;
-    t.bodyEndUs = t0 + 520;
-    t.status = 200;
-    t.hostname = '127.0.0.1';
-    t.tries = [new BalancerTry(t0 + 40, '127.0.0.1', 9101)];
-    t.tries[0].endUs = t0 + 400;
-    return t;
-  };
+  let i = 0;
+  const trace = () => fixedRequest(plugin, i++, (clock += 10000), BalancerTry);
   return { plugin, trace, samples: [] };
 }
 

@@ -19,7 +19,7 @@ const h = require('./lib/harness');
 
 const net = require('net');
 const { createZipkinPlugin } = h.requireBuild('plugin');
-const { BalancerTry } = h.requireBuild('trace/balancer-try');
+const { fixedRequest } = require('./lib/fixed-request');
 
 const REQUESTS = h.envNum('REQUESTS', 60000);
 const MAX_BYTES = h.envNum('MAX_BYTES', 32 * 1024 * 1024);
@@ -32,29 +32,7 @@ if (typeof global.gc !== 'function') {
 }
 
 function request(plugin, i, startUs) {
-  const t = plugin.startHttp(
-    {
-      method: 'GET',
-      url: '/orders/' + (i % 1000),
-      httpVersion: '1.1',
-      headers: { host: '127.0.0.1:8000' },
-      socket: { remoteAddress: '127.0.0.1', remotePort: 40000 + (i % 20000) },
-    },
-    startUs,
-  );
-  t.access({ route: { id: 'r-1', name: 'all' }, service: { id: 's-1', name: 'up' } });
-  t.rewriteEndUs = startUs + 10;
-  t.accessStartUs = startUs + 10;
-  t.accessEndUs = startUs + 30;
-  t.proxyStartUs = startUs + 10;
-  t.headerFilterUs = startUs + 500;
-  t.bodyStartUs = startUs + 510;
-  t.bodyEndUs = startUs + 520;
-  t.status = 200;
-  t.hostname = '127.0.0.1';
-  t.tries = [new BalancerTry(startUs + 40, '127.0.0.1', 9101)];
-  t.tries[0].endUs = startUs + 400;
-  plugin.runtime.spans.finish(t, startUs + 600);
+  plugin.runtime.spans.finish(fixedRequest(plugin, i, startUs), startUs + 600);
 }
 
 async function main() {
