@@ -220,8 +220,8 @@ class EndpointMemo {
  * Fast JSON for one span: one string in the same key order as `toZipkinSpan` and
  * byte-identical to JSON.stringify of it. Ids are hex and the numbers are integers, so neither
  * needs escaping; strings go through JSON.stringify only when NOT_PLAIN finds something in
- * them. The encoder also knows the UTF-8 size of what it returned: its length, unless a string
- * that is not plain went in.
+ * them. The encoder also knows whether what it returned is ASCII (no string that is not plain
+ * went in), so `encodeBytes` copies it byte for byte without a UTF-8 pass.
  */
 export class ZipkinJsonEncoder {
   private readonly localEndpointJson: string;
@@ -245,8 +245,7 @@ export class ZipkinJsonEncoder {
   private sectionVersions = 0;
   /** While encoding: false once a string that is not plain went in. */
   private plain = true;
-  /** The last span encoded, and whether it is all plain ASCII. */
-  private lastJson = '';
+  /** Whether the last span encoded is all plain ASCII (its UTF-8 size is then its length). */
   private lastPlain = false;
   private readonly arena = new ByteArena();
 
@@ -358,17 +357,8 @@ export class ZipkinJsonEncoder {
   }
 
   private done(s: string): string {
-    this.lastJson = s;
     this.lastPlain = this.plain;
     return s;
-  }
-
-  /**
-   * UTF-8 size of `json`: its length, without counting, for the span just encoded when every
-   * string in it was plain (ids are hex); counted otherwise.
-   */
-  byteLength(json: string): number {
-    return this.lastPlain && json === this.lastJson ? json.length : Buffer.byteLength(json);
   }
 
   /**
