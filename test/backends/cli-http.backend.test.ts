@@ -9,7 +9,7 @@ import {
   type EchoServer,
   freePort,
   request,
-  runCli,
+  startCliGateway,
   startEcho,
   tempDir,
   type TempDir,
@@ -83,9 +83,7 @@ beforeAll(async () => {
     ],
     plugins: [zipkinPlugin({ http_response_header_for_traceid: 'x-trace-id' })],
   };
-  gateway = runCli(['--config', dir.write('kong.json', deck), '--listen', '127.0.0.1:0']);
-  const [line] = await gateway.ready(1);
-  proxyPort = Number(/:(\d+)$/.exec(line)?.[1]);
+  ({ cli: gateway, port: proxyPort } = await startCliGateway(dir, deck));
 });
 
 afterAll(async () => {

@@ -4,7 +4,7 @@
  * exporter encoded (JSON v2 and proto3); the split at max_message_bytes; a span too large
  * dropped, counted and logged; a broker that is down at start and one restarted under load.
  */
-import { request, runCli, startEcho, tempDir } from '../gateway/cli-harness';
+import { type CliProcess, request, runCli, startCliGateway, startEcho, tempDir } from '../gateway/cli-harness';
 import { encodeProto3Span, proto3ListBody } from '../../src/export/zipkin-proto3';
 import { toZipkinSpan } from '../../src/export/zipkin-span';
 import { kongExampleSpecs, makeSpans } from '../export/helpers';
@@ -66,12 +66,13 @@ async function withGateway(
     services: [{ name: 'svc', url: `http://127.0.0.1:${echo.port}`, routes: [{ name: 'r', paths: ['/r'] }] }],
     plugins: [{ name: 'zipkin', config: { http_endpoint: endpoint, sample_ratio: 1, queue } }],
   };
-  const gateway = runCli(['--config', dir.write('kong.json', deck), '--listen', '127.0.0.1:0'], env);
+  let gateway: CliProcess | undefined;
   try {
-    const [line] = await gateway.ready(1);
-    await body(gateway, Number(/:(\d+)$/.exec(line)?.[1]));
+    const started = await startCliGateway(dir, deck, env);
+    gateway = started.cli;
+    await body(gateway, started.port);
   } finally {
-    await gateway.stop('SIGTERM');
+    await gateway?.stop('SIGTERM');
     await echo.close();
     dir.remove();
   }

@@ -8,7 +8,7 @@
 import * as http from 'node:http';
 import { createZipkinPlugin, type ZipkinPlugin } from '../../src/plugin';
 import type { QueueHealth } from '../../src/export/queue';
-import { runCli, tempDir } from '../gateway/cli-harness';
+import { startCliGateway, tempDir } from '../gateway/cli-harness';
 import { type Listening, listen, send, startGateway } from '../integrations/helpers';
 import { freePort } from '../support/backends/processes';
 import { startZipkin, type StoredSpan, type Zipkin } from '../support/backends/zipkin';
@@ -197,10 +197,12 @@ test('CLI gateway, Zipkin down at the start, then started: responses unchanged, 
       },
     ],
   };
-  const cli = runCli(['--config', dir.write('kong.json', deck), '--listen', '127.0.0.1:0']);
+  const { cli, port: proxyPort } = await startCliGateway(dir, deck).catch((err: unknown) => {
+    dir.remove();
+    throw err;
+  });
   try {
-    const [line] = await cli.ready(1);
-    const gateway = { port: Number(/:(\d+)$/.exec(line)?.[1]) } as Listening;
+    const gateway = { port: proxyPort } as Listening;
     const traceIds: string[] = [];
     for (let i = 0; i < 10; i++) traceIds.push(await proxied(gateway));
 

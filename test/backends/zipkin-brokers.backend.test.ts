@@ -12,7 +12,7 @@ import {
   type CliProcess,
   type EchoServer,
   request,
-  runCli,
+  startCliGateway,
   startEcho,
   tempDir,
   type TempDir,
@@ -127,9 +127,7 @@ describe('CLI gateway (decK file) → broker → Zipkin', () => {
         },
       ],
     };
-    gateway = runCli(['--config', dir.write('kong.json', deck), '--listen', '127.0.0.1:0']);
-    const [line] = await gateway.ready(1);
-    proxyPort = Number(/:(\d+)$/.exec(line)?.[1]);
+    ({ cli: gateway, port: proxyPort } = await startCliGateway(dir, deck));
   });
 
   afterAll(async () => {

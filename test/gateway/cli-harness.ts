@@ -210,6 +210,25 @@ export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Cl
   return proc;
 }
 
+/**
+ * The CLI gateway on `deck` (written to `dir` as kong.json), on a free port: the process and
+ * its proxy port once ready. A gateway that is not ready is killed before the error goes on.
+ */
+export async function startCliGateway(
+  dir: TempDir,
+  deck: unknown,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ cli: CliProcess; port: number }> {
+  const cli = runCli(['--config', dir.write('kong.json', deck), '--listen', '127.0.0.1:0'], env);
+  try {
+    const [line] = await cli.ready(1);
+    return { cli, port: Number(/:(\d+)$/.exec(line)?.[1]) };
+  } catch (err) {
+    await cli.stop('SIGKILL');
+    throw err;
+  }
+}
+
 export interface Reply {
   status: number;
   headers: http.IncomingHttpHeaders;

@@ -8,7 +8,7 @@ import {
   type EchoedRequest,
   type EchoServer,
   request,
-  runCli,
+  startCliGateway,
   startEcho,
   tempDir,
   type TempDir,
@@ -51,9 +51,7 @@ beforeAll(async () => {
     ],
     plugins: [plugin(w3c)],
   };
-  gateway = runCli(['--config', dir.write('kong.json', deck), '--listen', '127.0.0.1:0']);
-  const [line] = await gateway.ready(1);
-  port = Number(/:(\d+)$/.exec(line)?.[1]);
+  ({ cli: gateway, port } = await startCliGateway(dir, deck));
 });
 
 afterAll(async () => {
