@@ -1,5 +1,7 @@
 import { KongQueue, type QueueHandler } from '../../src/export/queue';
 import type { QueueConfig } from '../../src/config/types';
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
 import { queueConfig, recordingLogger, type RecordingLogger } from './helpers';
 
 const P = '[zipkin plugin p1] queue p1: ';
@@ -532,29 +534,40 @@ describe('flush and shutdown (§6.6)', () => {
 });
 
 describe('timers and the process lifetime', () => {
-  beforeEach(() => jest.useRealTimers());
-
-  const refTimeouts = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
-
-  test('an idle coalescing wait does not hold the process open; a flush does until drained', async () => {
-    const delivered: string[][] = [];
-    const q = new KongQueue<string>({
-      name: 'p1',
-      logTag: 'zipkin plugin p1',
-      config: queueConfig({ max_batch_size: 10, max_coalescing_delay: 30 }),
-      handler: async (batch) => void delivered.push([...batch]),
-      logger: recordingLogger(),
+  // A real process, so that only the queue's own timers can keep it alive (a count of the
+  // jest worker's active timers also saw jest's and other tests' timers come and go).
+  const QUEUE = resolve(__dirname, '../../dist/export/queue.js');
+  const DEFAULTS = resolve(__dirname, '../../dist/config/defaults.js');
+  const runQueue = (body: string) =>
+    new Promise<{ code: number | null; ms: number; out: string }>((done) => {
+      const started = performance.now();
+      const script = `
+        const { KongQueue } = require(${JSON.stringify(QUEUE)});
+        const { QUEUE_DEFAULTS } = require(${JSON.stringify(DEFAULTS)});
+        const logger = { debug() {}, info() {}, warn() {}, error() {} };
+        const q = new KongQueue({
+          name: 'p1', logTag: 'zipkin plugin p1', logger,
+          config: { ...QUEUE_DEFAULTS, max_batch_size: 10, max_coalescing_delay: 30 },
+          handler: async (batch) => { process.stdout.write('delivered ' + JSON.stringify(batch) + '\\n'); },
+        });
+        q.enqueue('a', 1);
+        ${body}`;
+      const child = execFile(process.execPath, ['-e', script], { timeout: 15000 }, (_err, stdout) => {
+        done({ code: child.exitCode, ms: performance.now() - started, out: stdout });
+      });
     });
-    const before = refTimeouts();
-    q.enqueue('a', 1);
-    await new Promise((r) => setImmediate(r));
-    await new Promise((r) => setImmediate(r));
-    expect(refTimeouts()).toBe(before);
-    const flushed = q.flush();
-    await new Promise((r) => setImmediate(r));
-    expect(refTimeouts()).toBe(before + 1); // the 0.05 s drain wait is ref'd
-    await flushed;
-    expect(delivered).toEqual([['a']]);
+
+  test('an idle coalescing wait (30 s) does not hold the process open', async () => {
+    const r = await runQueue('');
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(''); // exited long before the 30 s wait, nothing sent
+    expect(r.ms).toBeLessThan(10000);
+  });
+
+  test('a flush holds the process open until the queue is drained', async () => {
+    const r = await runQueue('void q.flush();');
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('delivered ["a"]\n');
   });
 });
 

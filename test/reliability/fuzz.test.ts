@@ -36,6 +36,7 @@ import {
   tagsShapeCase,
   tagsUnit,
   timeOf,
+  timesOf,
 } from './hostile-kit';
 
 // Cases per property; the total is asserted so that trimming one shows.
@@ -117,8 +118,7 @@ describe('extraction time is linear in the input size', () => {
     (_name, target) => {
       const slow: string[] = [];
       for (const shape of Object.keys(large)) {
-        const t16 = timeOf(() => target.run(small[shape]), 4);
-        const t64 = timeOf(() => target.run(large[shape]), 3);
+        const [t16, t64] = timesOf([() => target.run(small[shape]), () => target.run(large[shape])], 3);
         // 50 ms is far above the normal (under a millisecond) and far below a blow-up
         // (seconds); the ratio allows 50 µs of timer and GC noise on tiny times.
         if (t64 >= 50 || t64 > 8 * t16 + 0.05)

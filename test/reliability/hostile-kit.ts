@@ -655,11 +655,21 @@ export const TARGETS: { name: string; run: (v: string) => unknown; viaEngine?: (
 
 /** Best of five samples of `reps` calls, in ms per call: the minimum filters out GC and other load. */
 export function timeOf(fn: () => unknown, reps: number): number {
-  let best = Infinity;
-  for (let sample = 0; sample < 5; sample++) {
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < reps; i++) fn();
-    best = Math.min(best, Number(process.hrtime.bigint() - start) / 1e6 / reps);
+  return timesOf([fn], reps, 5)[0];
+}
+
+/**
+ * The best ms per call of each of `fns` over samples taken in turn (a, b, a, b, …), so that a
+ * change in the machine's speed during the measurement reaches every function alike.
+ */
+export function timesOf(fns: Array<() => unknown>, reps: number, samples = 7): number[] {
+  const best = fns.map(() => Infinity);
+  for (let sample = 0; sample < samples; sample++) {
+    for (let f = 0; f < fns.length; f++) {
+      const start = process.hrtime.bigint();
+      for (let i = 0; i < reps; i++) fns[f]();
+      best[f] = Math.min(best[f], Number(process.hrtime.bigint() - start) / 1e6 / reps);
+    }
   }
   return best;
 }
