@@ -482,6 +482,35 @@ describe('--workers failures', () => {
     );
   });
 
+  test('--drain-timeout bounds every worker\'s drain against a dead collector: exit 0, each loss counted and logged', async () => {
+    const collector = await freePort();
+    const file = dir.write('dead-drain.json', {
+      _format_version: '3.0',
+      services: [{ name: 's', url: `http://127.0.0.1:${echo.port}`, routes: [{ name: 'r', paths: ['/'] }] }],
+      plugins: [
+        { name: 'zipkin', config: { http_endpoint: `http://127.0.0.1:${collector}/api/v2/spans`, sample_ratio: 1 } },
+      ],
+    });
+    const run = runCli(['--config', file, '--listen', '127.0.0.1:0', '--workers', '2', '--drain-timeout', '0.5']);
+    const [ready] = await run.ready(1, READY_MS);
+    const port = Number(/:(\d+)$/.exec(ready)?.[1]);
+    const pids = [readyPids(run.stderr, 1)[0], readyPids(run.stderr, 2)[0]];
+    const R = 6;
+    for (let i = 0; i < R; i++) expect((await request(port, `/x${i}`)).status).toBe(200);
+    const started = Date.now();
+    expect(await run.stop('SIGTERM')).toBe(0);
+    // Without it each worker's queue retries for max_retry_time (60 s).
+    expect(Date.now() - started).toBeLessThan(5000);
+    const lost = [
+      ...run.stderr.matchAll(
+        /^error \[worker [12]\] .*could not send entries before the shutdown deadline\. (\d+) queue entries were lost$/gm,
+      ),
+    ];
+    expect(lost.reduce((n, m) => n + Number(m[1]), 0)).toBe(R * 3);
+    expect(run.stderr.endsWith('info gateway stopped\n')).toBe(true);
+    expect(pids.every((pid) => !alive(pid))).toBe(true);
+  });
+
   test('a second signal while the queues retry a dead collector: workers killed, exit 1 at once', async () => {
     const collector = await freePort();
     const file = dir.write('dead.json', {
