@@ -482,7 +482,7 @@ describe('--workers failures', () => {
     );
   });
 
-  test('--drain-timeout bounds every worker\'s drain against a dead collector: exit 0, each loss counted and logged', async () => {
+  test("--drain-timeout bounds every worker's drain against a dead collector: exit 0, each loss counted and logged", async () => {
     const collector = await freePort();
     const file = dir.write('dead-drain.json', {
       _format_version: '3.0',
