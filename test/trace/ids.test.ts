@@ -21,6 +21,19 @@ describe('ids', () => {
     expect(seen.size).toBe(20000);
   });
 
+  test('mixed sizes across pool refills: each id is its own hex, none repeats', () => {
+    // 16 + 8 bytes a step do not divide 4 KiB: ids near the end of a pool start the next one
+    const seen = new Set<string>();
+    for (let i = 0; i < 5000; i++) {
+      const trace = randomHex(16);
+      const span = randomHex(8);
+      expect(trace).toMatch(/^[0-9a-f]{32}$/);
+      expect(span).toMatch(/^[0-9a-f]{16}$/);
+      seen.add(trace).add(span);
+    }
+    expect(seen.size).toBe(10000);
+  });
+
   test('digits are spread evenly', () => {
     const counts = new Map<string, number>();
     for (let i = 0; i < 4000; i++) for (const c of randomHex(16)) counts.set(c, (counts.get(c) ?? 0) + 1);
