@@ -87,7 +87,8 @@ function deck(spec, upstreamUrl, sinkUrl) {
 /**
  * One gateway process. `opts`: label (log names), port, statusPort (cli), upstreamPort, sinkPort,
  * source (the sink's `?src=` name, to count spans per gateway when several report to one sink),
- * nodeFlags, env (extra environment), drainTimeoutS (cli `--drain-timeout`, express SHUTDOWN_TIMEOUT_MS).
+ * nodeFlags, env (extra environment), drainTimeoutS (cli `--drain-timeout`, express SHUTDOWN_TIMEOUT_MS),
+ * wrapper (a command node runs under, e.g. valgrind), startTimeoutMs (15 s: how long to wait for its ports).
  */
 class Gateway {
   constructor(run, name, spec, opts) {
@@ -112,6 +113,7 @@ class Gateway {
 
   async start() {
     const { label, port, statusPort, upstreamPort, nodeFlags = [], env = {}, drainTimeoutS } = this.opts;
+    const { wrapper = [], startTimeoutMs = 15000 } = this.opts;
     const upstream = `http://127.0.0.1:${upstreamPort}`;
     await h.assertPortFree(port);
     if (this.spec.kind === 'cli') {
@@ -129,9 +131,9 @@ class Gateway {
         `127.0.0.1:${statusPort}`,
       ];
       if (drainTimeoutS !== undefined) args.push('--drain-timeout', String(drainTimeoutS));
-      this.proc = this.run.startProc(`${label}.gateway`, this.run.gwCpu, args, env, nodeFlags);
-      await h.waitPort(port, 15000, this.proc);
-      await h.waitPort(statusPort, 15000, this.proc);
+      this.proc = this.run.startProc(`${label}.gateway`, this.run.gwCpu, args, env, nodeFlags, wrapper);
+      await h.waitPort(port, startTimeoutMs, this.proc);
+      await h.waitPort(statusPort, startTimeoutMs, this.proc);
     } else {
       this.statsFile = path.join(this.run.logdir, `${label}.gateway-stats.json`);
       this.proc = this.run.startProc(
@@ -148,8 +150,9 @@ class Gateway {
           STATS_FILE: this.statsFile,
         },
         nodeFlags,
+        wrapper,
       );
-      await h.waitPort(port, 15000, this.proc);
+      await h.waitPort(port, startTimeoutMs, this.proc);
     }
     await h.sleep(300);
   }

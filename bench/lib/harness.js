@@ -94,10 +94,13 @@ class Run {
       });
   }
 
-  /** Start `node <args>` pinned to `cpu`, stdout+stderr to <logdir>/<name>.log. */
-  startProc(name, cpu, args, env = {}, nodeFlags = []) {
+  /**
+   * Start `node <args>` pinned to `cpu`, stdout+stderr to <logdir>/<name>.log; `wrapper` (a command
+   * and its flags, e.g. valgrind's) runs node under it.
+   */
+  startProc(name, cpu, args, env = {}, nodeFlags = [], wrapper = []) {
     const out = fs.openSync(path.join(this.logdir, `${name}.log`), 'a');
-    const child = spawn('taskset', ['-c', cpu, process.execPath, ...nodeFlags, ...args], {
+    const child = spawn('taskset', ['-c', cpu, ...wrapper, process.execPath, ...nodeFlags, ...args], {
       cwd: REPO,
       env: { ...process.env, ...env },
       stdio: ['ignore', out, out],
