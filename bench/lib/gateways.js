@@ -308,4 +308,20 @@ function benchPorts() {
   };
 }
 
-module.exports = { VARIANTS, benchPorts, variant, expressOurs, cliGateway, Gateway, spanAccount, deck, P_QUEUE };
+/** A Gateway's port options from `benchPorts()`. */
+function portOptions(ports) {
+  return { port: ports.gateway, statusPort: ports.status, upstreamPort: ports.upstream, sinkPort: ports.sink };
+}
+
+module.exports = {
+  VARIANTS,
+  benchPorts,
+  portOptions,
+  variant,
+  expressOurs,
+  cliGateway,
+  Gateway,
+  spanAccount,
+  deck,
+  P_QUEUE,
+};

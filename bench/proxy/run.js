@@ -80,10 +80,7 @@ async function runGateway(
   await h.getJSON(ports.upstream, '/__reset');
   const gw = new gateways.Gateway(run, variant, spec, {
     label,
-    port: ports.gateway,
-    statusPort: ports.status,
-    upstreamPort: ports.upstream,
-    sinkPort: ports.sink,
+    ...gateways.portOptions(ports),
     nodeFlags,
     env: pollMs > 0 ? { POLL_MS: String(pollMs) } : {},
     drainTimeoutS,

@@ -482,15 +482,20 @@ describe('--workers failures', () => {
     );
   });
 
-  test("--drain-timeout bounds every worker's drain against a dead collector: exit 0, each loss counted and logged", async () => {
+  /** A decK file whose zipkin plugin reports, every request sampled, to a port nothing listens on. */
+  async function deadCollectorDeck(name: string): Promise<string> {
     const collector = await freePort();
-    const file = dir.write('dead-drain.json', {
+    return dir.write(name, {
       _format_version: '3.0',
       services: [{ name: 's', url: `http://127.0.0.1:${echo.port}`, routes: [{ name: 'r', paths: ['/'] }] }],
       plugins: [
         { name: 'zipkin', config: { http_endpoint: `http://127.0.0.1:${collector}/api/v2/spans`, sample_ratio: 1 } },
       ],
     });
+  }
+
+  test("--drain-timeout bounds every worker's drain against a dead collector: exit 0, each loss counted and logged", async () => {
+    const file = await deadCollectorDeck('dead-drain.json');
     const run = runCli(['--config', file, '--listen', '127.0.0.1:0', '--workers', '2', '--drain-timeout', '0.5']);
     const [ready] = await run.ready(1, READY_MS);
     const port = Number(/:(\d+)$/.exec(ready)?.[1]);
@@ -512,14 +517,7 @@ describe('--workers failures', () => {
   });
 
   test('a second signal while the queues retry a dead collector: workers killed, exit 1 at once', async () => {
-    const collector = await freePort();
-    const file = dir.write('dead.json', {
-      _format_version: '3.0',
-      services: [{ name: 's', url: `http://127.0.0.1:${echo.port}`, routes: [{ name: 'r', paths: ['/'] }] }],
-      plugins: [
-        { name: 'zipkin', config: { http_endpoint: `http://127.0.0.1:${collector}/api/v2/spans`, sample_ratio: 1 } },
-      ],
-    });
+    const file = await deadCollectorDeck('dead.json');
     const run = runCli(['--config', file, '--listen', '127.0.0.1:0', '--workers', '2']);
     const [ready] = await run.ready(1, READY_MS);
     const port = Number(/:(\d+)$/.exec(ready)?.[1]);
