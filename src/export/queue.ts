@@ -127,6 +127,12 @@ export class KongQueue<T> {
   private closed = false;
   /** `performance.now()` after which a shutting-down queue stops trying; Infinity until then. */
   private deadline = Infinity;
+  /**
+   * Set when a wait cut at the deadline ends: a timer can fire a little before
+   * `performance.now()` reaches its time (libuv counts from the loop's cached time), and
+   * the same batch must not be tried again in that gap.
+   */
+  private deadlineReached = false;
   /** With `shutdown(timeoutMs)` only: when a pending handler call is cut short too. */
   private callDeadline = Infinity;
   /** Pending flushes: while any, coalescing collapses and timers hold the process open. */
@@ -295,7 +301,7 @@ export class KongQueue<T> {
 
   private async consume(): Promise<void> {
     while (this.entries.length > 0) {
-      if (now() >= this.deadline) {
+      if (this.pastDeadline()) {
         this.loseAtDeadline(this.entries.length);
         while (this.entries.length > 0) this.dropOldest();
         this.settleFlushes();
@@ -376,7 +382,7 @@ export class KongQueue<T> {
     let retries = 0;
     this.counters.batches++;
     for (;;) {
-      if (now() >= this.deadline) {
+      if (this.pastDeadline()) {
         this.loseAtDeadline(count);
         return;
       }
@@ -407,7 +413,7 @@ export class KongQueue<T> {
         return;
       }
       await this.sleep(Math.min(cfg.max_retry_delay, 2 ** retries * cfg.initial_retry_delay) * 1000);
-      if (now() >= this.deadline) {
+      if (this.pastDeadline()) {
         this.loseAtDeadline(count);
         return;
       }
@@ -433,6 +439,7 @@ export class KongQueue<T> {
           settled = true;
           this.calls.delete(call);
           const cut = call.until === this.callDeadline && (ms === 0 || this.callDeadline < start + ms);
+          if (cut) this.deadlineReached = true;
           reject(new Error(cut ? 'shutdown deadline reached' : `timed out after ${ms} ms`));
         },
       };
@@ -457,6 +464,11 @@ export class KongQueue<T> {
         (err: unknown) => settle(err, true),
       );
     });
+  }
+
+  private pastDeadline(): boolean {
+    if (!this.deadlineReached && now() >= this.deadline) this.deadlineReached = true;
+    return this.deadlineReached;
   }
 
   private loseAtDeadline(count: number): void {
@@ -550,6 +562,7 @@ export class KongQueue<T> {
     return new Promise<void>((resolve) => {
       const wake = (): void => {
         this.sleepers.delete(sleeper);
+        if (sleeper.until >= this.deadline) this.deadlineReached = true;
         resolve();
       };
       const sleeper: Sleeper = { until, wake, timer: this.timer(Math.max(0, until - now()), wake) };

@@ -597,4 +597,32 @@ describe('shutdown with a deadline of its own', () => {
     await new Promise((r) => setImmediate(r));
     expect(q.health().sent).toBe(0);
   });
+
+  test('timers that fire a few ms before performance.now() reaches the deadline do not retry the cut batch', async () => {
+    // libuv starts a timer from the loop's cached time, so under load it can fire before
+    // performance.now() reaches its end; here every queue timer fires 5 ms early.
+    const log = recordingLogger();
+    const never = deferred();
+    const h = controllableHandler(() => never.promise);
+    const q = makeQueue({ max_batch_size: 1 }, h.handler, log);
+    for (const e of ['a', 'b', 'c']) q.enqueue(e, 1);
+    await new Promise((r) => setTimeout(r, 10));
+    const realSetTimeout = global.setTimeout;
+    const early = jest
+      .spyOn(global, 'setTimeout')
+      .mockImplementation(((fn: () => void, ms?: number) =>
+        realSetTimeout(fn, Math.max(0, (ms ?? 0) - 5))) as unknown as typeof setTimeout);
+    try {
+      await q.shutdown(100);
+    } finally {
+      early.mockRestore();
+    }
+    expect(h.calls.map((c) => c.batch)).toEqual([['a']]);
+    expect(q.health()).toMatchObject({ queued: 3, sent: 0, inFlight: 0, dropped: { shutdown: 3 } });
+    expect(nonDebug(log)).toEqual([
+      `warn ${P}handler could not process entries: shutdown deadline reached`,
+      `error ${P}could not send entries before the shutdown deadline. 1 queue entries were lost`,
+      `error ${P}could not send entries before the shutdown deadline. 2 queue entries were lost`,
+    ]);
+  });
 });
