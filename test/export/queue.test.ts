@@ -574,7 +574,8 @@ describe('timers and the process lifetime', () => {
 describe('shutdown with a deadline of its own', () => {
   beforeEach(() => jest.useRealTimers());
 
-  test('a pending handler call (no handlerTimeout, as Kong) is cut at the deadline; the rest is counted as lost', async () => {
+  /** Three entries, batches of one, the handler never answering 'a'. */
+  async function pendingAtShutdown() {
     const log = recordingLogger();
     const never = deferred();
     const h = controllableHandler(() => never.promise);
@@ -582,17 +583,23 @@ describe('shutdown with a deadline of its own', () => {
     for (const e of ['a', 'b', 'c']) q.enqueue(e, 1);
     await new Promise((r) => setTimeout(r, 10));
     expect(h.calls.map((c) => c.batch)).toEqual([['a']]);
+    return { log, never, h, q };
+  }
+  const cutLog = [
+    `warn ${P}handler could not process entries: shutdown deadline reached`,
+    `error ${P}could not send entries before the shutdown deadline. 1 queue entries were lost`,
+    `error ${P}could not send entries before the shutdown deadline. 2 queue entries were lost`,
+  ];
+
+  test('a pending handler call (no handlerTimeout, as Kong) is cut at the deadline; the rest is counted as lost', async () => {
+    const { log, never, q } = await pendingAtShutdown();
     const started = performance.now();
     await q.shutdown(100);
     const took = performance.now() - started;
     expect(took).toBeGreaterThanOrEqual(95);
     expect(took).toBeLessThan(1000);
     expect(q.health()).toMatchObject({ queued: 3, sent: 0, inFlight: 0, dropped: { shutdown: 3 } });
-    expect(nonDebug(log)).toEqual([
-      `warn ${P}handler could not process entries: shutdown deadline reached`,
-      `error ${P}could not send entries before the shutdown deadline. 1 queue entries were lost`,
-      `error ${P}could not send entries before the shutdown deadline. 2 queue entries were lost`,
-    ]);
+    expect(nonDebug(log)).toEqual(cutLog);
     never.resolve(); // a late success is ignored
     await new Promise((r) => setImmediate(r));
     expect(q.health().sent).toBe(0);
@@ -601,12 +608,7 @@ describe('shutdown with a deadline of its own', () => {
   test('timers that fire a few ms before performance.now() reaches the deadline do not retry the cut batch', async () => {
     // libuv starts a timer from the loop's cached time, so under load it can fire before
     // performance.now() reaches its end; here every queue timer fires 5 ms early.
-    const log = recordingLogger();
-    const never = deferred();
-    const h = controllableHandler(() => never.promise);
-    const q = makeQueue({ max_batch_size: 1 }, h.handler, log);
-    for (const e of ['a', 'b', 'c']) q.enqueue(e, 1);
-    await new Promise((r) => setTimeout(r, 10));
+    const { log, h, q } = await pendingAtShutdown();
     const realSetTimeout = global.setTimeout;
     const early = jest
       .spyOn(global, 'setTimeout')
@@ -619,10 +621,6 @@ describe('shutdown with a deadline of its own', () => {
     }
     expect(h.calls.map((c) => c.batch)).toEqual([['a']]);
     expect(q.health()).toMatchObject({ queued: 3, sent: 0, inFlight: 0, dropped: { shutdown: 3 } });
-    expect(nonDebug(log)).toEqual([
-      `warn ${P}handler could not process entries: shutdown deadline reached`,
-      `error ${P}could not send entries before the shutdown deadline. 1 queue entries were lost`,
-      `error ${P}could not send entries before the shutdown deadline. 2 queue entries were lost`,
-    ]);
+    expect(nonDebug(log)).toEqual(cutLog);
   });
 });
