@@ -127,12 +127,6 @@ export class KongQueue<T> {
   private closed = false;
   /** `performance.now()` after which a shutting-down queue stops trying; Infinity until then. */
   private deadline = Infinity;
-  /**
-   * Set when a wait cut at the deadline ends: a timer can fire a little before
-   * `performance.now()` reaches its time (libuv counts from the loop's cached time), and
-   * the same batch must not be tried again in that gap.
-   */
-  private deadlineReached = false;
   /** With `shutdown(timeoutMs)` only: when a pending handler call is cut short too. */
   private callDeadline = Infinity;
   /** Pending flushes: while any, coalescing collapses and timers hold the process open. */
@@ -301,7 +295,7 @@ export class KongQueue<T> {
 
   private async consume(): Promise<void> {
     while (this.entries.length > 0) {
-      if (this.pastDeadline()) {
+      if (now() >= this.deadline) {
         this.loseAtDeadline(this.entries.length);
         while (this.entries.length > 0) this.dropOldest();
         this.settleFlushes();
@@ -382,7 +376,7 @@ export class KongQueue<T> {
     let retries = 0;
     this.counters.batches++;
     for (;;) {
-      if (this.pastDeadline()) {
+      if (now() >= this.deadline) {
         this.loseAtDeadline(count);
         return;
       }
@@ -413,7 +407,7 @@ export class KongQueue<T> {
         return;
       }
       await this.sleep(Math.min(cfg.max_retry_delay, 2 ** retries * cfg.initial_retry_delay) * 1000);
-      if (this.pastDeadline()) {
+      if (now() >= this.deadline) {
         this.loseAtDeadline(count);
         return;
       }
@@ -439,7 +433,7 @@ export class KongQueue<T> {
           settled = true;
           this.calls.delete(call);
           const cut = call.until === this.callDeadline && (ms === 0 || this.callDeadline < start + ms);
-          if (cut) this.deadlineReached = true;
+          if (cut) this.deadlineReachedNow();
           reject(new Error(cut ? 'shutdown deadline reached' : `timed out after ${ms} ms`));
         },
       };
@@ -466,9 +460,13 @@ export class KongQueue<T> {
     });
   }
 
-  private pastDeadline(): boolean {
-    if (!this.deadlineReached && now() >= this.deadline) this.deadlineReached = true;
-    return this.deadlineReached;
+  /**
+   * A wait cut at the deadline has ended, so the deadline is now: its timer can fire a little
+   * before `performance.now()` reaches the deadline (libuv counts from the loop's cached
+   * time), and the cut batch must not be tried again in that gap.
+   */
+  private deadlineReachedNow(): void {
+    this.deadline = Math.min(this.deadline, now());
   }
 
   private loseAtDeadline(count: number): void {
@@ -562,7 +560,7 @@ export class KongQueue<T> {
     return new Promise<void>((resolve) => {
       const wake = (): void => {
         this.sleepers.delete(sleeper);
-        if (sleeper.until >= this.deadline) this.deadlineReached = true;
+        if (sleeper.until >= this.deadline) this.deadlineReachedNow();
         resolve();
       };
       const sleeper: Sleeper = { until, wake, timer: this.timer(Math.max(0, until - now()), wake) };
